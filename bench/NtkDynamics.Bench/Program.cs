@@ -1,0 +1,3 @@
+using NtkDynamics.Bench;
+
+return BenchMain.Run(args);

@@ -1,0 +1,3 @@
+using NtkDynamics.Cli;
+
+return Commands.Run(args);

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace NtkDynamics.Tensors;
+
+/// <summary>OpenBLAS (cblas_sgemm, cblas_dgemm, LAPACK dsyevd) loaded at run time from libopenblas.so.0.</summary>
+public sealed unsafe class OpenBlas : IBlas
+{
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112;
+
+    private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
+    private readonly delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void> _dgemm;
+    private readonly delegate* unmanaged<byte*, byte*, int*, double*, int*, double*, double*, int*, int*, int*, int*, void> _dsyevd;
+    private readonly delegate* unmanaged<int> _getThreads;
+    private readonly delegate* unmanaged<int, void> _setThreads;
+
+    public string Name => "openblas";
+    public string? LibraryPath { get; }
+    public int Threads => _getThreads();
+
+    /// <summary>The build string OpenBLAS reports (kernel target, threading).</summary>
+    public string Config { get; }
+
+    private OpenBlas(nint lib, string path)
+    {
+        LibraryPath = path;
+        _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(lib, "cblas_sgemm");
+        _dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)NativeLibrary.GetExport(lib, "cblas_dgemm");
+        _dsyevd = (delegate* unmanaged<byte*, byte*, int*, double*, int*, double*, double*, int*, int*, int*, int*, void>)NativeLibrary.GetExport(lib, "dsyevd_");
+        _getThreads = (delegate* unmanaged<int>)NativeLibrary.GetExport(lib, "openblas_get_num_threads");
+        _setThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(lib, "openblas_set_num_threads");
+        var getConfig = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(lib, "openblas_get_config");
+        Config = Marshal.PtrToStringAnsi((nint)getConfig()) ?? "";
+    }
+
+    /// <summary>Loads libopenblas.so.0, or returns null when it is not installed.</summary>
+    public static OpenBlas? TryLoad()
+    {
+        foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so" })
+        {
+            if (!NativeLibrary.TryLoad(name, out var lib)) continue;
+            string path = ResolvePath(name);
+            try { return new OpenBlas(lib, path); }
+            catch (EntryPointNotFoundException) { NativeLibrary.Free(lib); }
+        }
+        return null;
+    }
+
+    private static string ResolvePath(string name)
+    {
+        foreach (var dir in new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib" })
+        {
+            var p = Path.Combine(dir, name);
+            if (File.Exists(p)) return new FileInfo(p).ResolveLinkTarget(true)?.FullName ?? p;
+        }
+        return name;
+    }
+
+    /// <summary>Sets OpenBLAS's thread count for the whole process.</summary>
+    public void SetThreads(int threads) => _setThreads(threads);
+
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (k == 0) { ManagedBlas.Scale(c, m, n, ldc, beta); return; }
+        _sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    public void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
+    {
+        if (k == 0) { ManagedBlas.Scale(c, m, n, ldc, beta); return; }
+        _dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    public void SymmetricEigen(double* a, int n, double* values, bool vectors)
+    {
+        // Column-major LAPACK on a symmetric matrix: the row-major input is its own transpose.
+        // Eigenvectors come back as columns (column-major), i.e. rows of the row-major buffer.
+        byte jobz = vectors ? (byte)'V' : (byte)'N', uplo = (byte)'L';
+        int lda = n, info = 0, lwork = -1, liwork = -1, iworkQuery = 0;
+        double workQuery = 0;
+        _dsyevd(&jobz, &uplo, &n, a, &lda, values, &workQuery, &lwork, &iworkQuery, &liwork, &info);
+        lwork = (int)workQuery; liwork = iworkQuery;
+        var work = new double[Math.Max(1, lwork)];
+        var iwork = new int[Math.Max(1, liwork)];
+        fixed (double* pw = work) fixed (int* piw = iwork)
+            _dsyevd(&jobz, &uplo, &n, a, &lda, values, pw, &lwork, piw, &liwork, &info);
+        if (info != 0) throw new InvalidOperationException($"LAPACK dsyevd failed (info = {info}) on a {n}x{n} matrix");
+    }
+}
