@@ -10,6 +10,14 @@ public static class Commands
     {
         var root = new RootCommand("NtkDynamics: empirical NTK dynamics under task shifts");
         root.Subcommands.Add(InfoCommand.Create());
-        return root.Parse(args).Invoke();
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (InputException e)
+        {
+            Console.Error.WriteLine($"ntk: {e.Message}");
+            return 2;
+        }
     }
 }
