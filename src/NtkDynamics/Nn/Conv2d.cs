@@ -1,0 +1,181 @@
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// k x k convolution, stride 1, zero padding, with bias: y = s_w (W * x) + s_b b. W is [Cout, Cin, k, k] (OIHW, as PyTorch).
+/// Computed as im2col + GEMM over chunks of samples, so the GEMMs are large and the patch buffer stays bounded.
+/// </summary>
+public sealed class Conv2d : Layer
+{
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int Kernel { get; }
+    public int Padding { get; }
+    public Parameter Weight { get; }
+    public Parameter Bias { get; }
+    public LayerScales Scales { get; }
+    private Tensor? _x, _y, _dx;
+    private float[] _cols = [], _tmp = [];
+
+    /// <summary>Rows of the patch matrix: Cin * k * k (the fan-in).</summary>
+    public int PatchSize => InChannels * Kernel * Kernel;
+
+    public Conv2d(int inChannels, int outChannels, int kernel, int padding, LayerScales scales)
+    {
+        InChannels = inChannels; OutChannels = outChannels; Kernel = kernel; Padding = padding; Scales = scales;
+        Weight = new Parameter("weight", outChannels, inChannels, kernel, kernel) { LrScale = scales.LrScale };
+        Bias = new Parameter("bias", outChannels) { LrScale = scales.LrScale };
+    }
+
+    public override IReadOnlyList<Parameter> Parameters => [Weight, Bias];
+
+    /// <summary>The input of the last forward pass (N, Cin, H, W).</summary>
+    public Tensor Input => _x ?? throw new InvalidOperationException($"{Name}: no forward pass yet");
+
+    public override int[] OutputShape(int[] s)
+    {
+        if (s.Length != 4 || s[1] != InChannels || s[2] + 2 * Padding < Kernel || s[3] + 2 * Padding < Kernel)
+            throw ShapeError($"[N, {InChannels}, H, W] with H, W >= {Kernel - 2 * Padding}", s);
+        return [s[0], OutChannels, s[2] + 2 * Padding - Kernel + 1, s[3] + 2 * Padding - Kernel + 1];
+    }
+
+    /// <summary>Samples per GEMM chunk: about 8192 output positions, at most 32M floats of patches.</summary>
+    public int ChunkSize(int n, int positions) =>
+        Math.Clamp(Math.Min((8192 + positions - 1) / positions, (1 << 25) / Math.Max(1, PatchSize * positions)), 1, Math.Max(1, n));
+
+    // x: (N, Cin, H, W) -> y: (N, Cout, Ho, Wo). Per chunk of cs samples:
+    // cols (K, cs*P) = im2col(x[n0..n0+cs]); tmp (Cout, cs*P) = W (Cout, K) · cols; y[n0+s, c, :] = s_w tmp[c, s*P..] + s_b b[c].
+    public override Tensor Forward(Tensor x)
+    {
+        var os = OutputShape(x.Shape);
+        _x = x;
+        var y = Tensor.Reuse(ref _y, os);
+        int n = os[0], p = os[2] * os[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
+        Grow(ref _cols, k * cs * p);
+        Grow(ref _tmp, cout * cs * p);
+        for (int n0 = 0; n0 < n; n0 += cs)
+        {
+            int m = Math.Min(cs, n - n0);
+            Im2Col(x, n0, m, _cols);
+            Blas.Gemm(false, false, cout, m * p, k, Scales.WeightMultiplier, Weight.Value.Data, k, _cols, m * p, 0f, _tmp, m * p);
+            float[] tmp = _tmp, yd = y.Data, b = Bias.Value.Data;
+            float sb = Scales.BiasMultiplier;
+            Parallel.For(0, cout, TensorMath.Options((long)cout * m * p), c =>
+            {
+                for (int s = 0; s < m; s++)
+                {
+                    var src = tmp.AsSpan(c * m * p + s * p, p);
+                    var dst = yd.AsSpan(((n0 + s) * cout + c) * p, p);
+                    float bias = sb * b[c];
+                    for (int q = 0; q < p; q++) dst[q] = src[q] + bias;
+                }
+            });
+        }
+        return y;
+    }
+
+    // dy: (N, Cout, Ho, Wo). Per chunk: dyc (Cout, cs*P) gathered from dy; dW += s_w dyc · colsᵀ; db += s_b Σ dyc;
+    // dcols (K, cs*P) = s_w Wᵀ · dyc; dx[n0..] = col2im(dcols).
+    public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
+    {
+        var x = Input;
+        int n = x.Shape[0], p = gradOutput.Shape[2] * gradOutput.Shape[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
+        var dx = Tensor.Reuse(ref _dx, x.Shape);
+        Grow(ref _cols, k * cs * p);
+        Grow(ref _tmp, cout * cs * p);
+        for (int n0 = 0; n0 < n; n0 += cs)
+        {
+            int m = Math.Min(cs, n - n0);
+            GatherCotangents(gradOutput, n0, m, _tmp);
+            if (accumulate)
+            {
+                Im2Col(x, n0, m, _cols);
+                Blas.Gemm(false, true, cout, k, m * p, Scales.WeightMultiplier, _tmp, m * p, _cols, m * p, 1f, Weight.Grad.Data, k);
+                var db = Bias.Grad.Data;
+                for (int c = 0; c < cout; c++)
+                {
+                    double s = 0;
+                    foreach (float v in _tmp.AsSpan(c * m * p, m * p)) s += v;
+                    db[c] += (float)(Scales.BiasMultiplier * s);
+                }
+            }
+            Blas.Gemm(true, false, k, m * p, cout, Scales.WeightMultiplier, Weight.Value.Data, k, _tmp, m * p, 0f, _cols, m * p);
+            Col2Im(_cols, n0, m, dx);
+        }
+        return dx;
+    }
+
+    /// <summary>dy[n0..n0+m] (m, Cout, P) -> dst (Cout, m*P): the cotangent as the GEMMs want it.</summary>
+    internal void GatherCotangents(Tensor dy, int n0, int m, float[] dst)
+    {
+        int cout = OutChannels, p = dy.Shape[2] * dy.Shape[3];
+        float[] g = dy.Data;
+        Parallel.For(0, cout, TensorMath.Options((long)cout * m * p), c =>
+        {
+            for (int s = 0; s < m; s++)
+                g.AsSpan(((n0 + s) * cout + c) * p, p).CopyTo(dst.AsSpan(c * m * p + s * p, p));
+        });
+    }
+
+    /// <summary>x[n0..n0+m] -> cols (K, m*P): row ci*k*k + kh*k + kw, column s*P + oh*Wo + ow holds x[n0+s, ci, oh+kh-pad, ow+kw-pad] (0 outside).</summary>
+    internal void Im2Col(Tensor x, int n0, int m, float[] cols)
+    {
+        int cin = InChannels, h = x.Shape[2], w = x.Shape[3], kk = Kernel, pad = Padding;
+        int ho = h + 2 * pad - kk + 1, wo = w + 2 * pad - kk + 1, p = ho * wo, rows = cin * kk * kk;
+        float[] xd = x.Data;
+        Parallel.For(0, rows, TensorMath.Options((long)rows * m * p), r =>
+        {
+            int ci = r / (kk * kk), kh = r / kk % kk, kw = r % kk;
+            for (int s = 0; s < m; s++)
+            {
+                var dst = cols.AsSpan(r * m * p + s * p, p);
+                int plane = ((n0 + s) * cin + ci) * h * w;
+                for (int oh = 0; oh < ho; oh++)
+                {
+                    int ih = oh + kh - pad;
+                    var row = dst.Slice(oh * wo, wo);
+                    if ((uint)ih >= (uint)h) { row.Clear(); continue; }
+                    int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
+                    row[..lo].Clear();
+                    if (hi > lo) xd.AsSpan(plane + ih * w + lo + kw - pad, hi - lo).CopyTo(row[lo..hi]);
+                    row[Math.Max(lo, hi)..].Clear();
+                }
+            }
+        });
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n0+s] = Σ over patch rows of cols scattered back (overwrites those samples).</summary>
+    private void Col2Im(float[] cols, int n0, int m, Tensor dx)
+    {
+        int cin = InChannels, h = dx.Shape[2], w = dx.Shape[3], kk = Kernel, pad = Padding;
+        int ho = h + 2 * pad - kk + 1, wo = w + 2 * pad - kk + 1, p = ho * wo;
+        float[] d = dx.Data;
+        Parallel.For(0, m * cin, TensorMath.Options((long)m * cin * kk * kk * p), sc =>
+        {
+            int s = sc / cin, ci = sc % cin;
+            var plane = d.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
+            plane.Clear();
+            for (int kh = 0; kh < kk; kh++)
+                for (int kw = 0; kw < kk; kw++)
+                {
+                    var src = cols.AsSpan(((ci * kk + kh) * kk + kw) * m * p + s * p, p);
+                    int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
+                    if (hi <= lo) continue;
+                    for (int oh = 0; oh < ho; oh++)
+                    {
+                        int ih = oh + kh - pad;
+                        if ((uint)ih >= (uint)h) continue;
+                        TensorMath.Axpy(1f, src.Slice(oh * wo + lo, hi - lo), plane.Slice(ih * w + lo + kw - pad, hi - lo));
+                    }
+                }
+        });
+    }
+
+    private static void Grow(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+    }
+
+    public override string Describe() => $"Conv2d({InChannels} -> {OutChannels}, {Kernel}x{Kernel}, pad {Padding})";
+}

@@ -1,0 +1,54 @@
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>2x2 max pooling with stride 2; odd sizes are floored, as PyTorch's MaxPool2d(2). Ties pick the first maximum.</summary>
+public sealed class MaxPool2d : Layer
+{
+    private Tensor? _y, _dx;
+    private int[] _argmax = [];
+    private int[] _inShape = [];
+
+    public override int[] OutputShape(int[] s)
+    {
+        if (s.Length != 4 || s[2] < 2 || s[3] < 2) throw ShapeError("[N, C, H, W] with H, W >= 2", s);
+        return [s[0], s[1], s[2] / 2, s[3] / 2];
+    }
+
+    // x: (N, C, H, W) -> y: (N, C, H/2, W/2); _argmax holds the flat input index of each output's maximum.
+    public override Tensor Forward(Tensor x)
+    {
+        var os = OutputShape(x.Shape);
+        _inShape = x.Shape;
+        var y = Tensor.Reuse(ref _y, os);
+        if (_argmax.Length != y.Length) _argmax = new int[y.Length];
+        int planes = os[0] * os[1], h = x.Shape[2], w = x.Shape[3], ho = os[2], wo = os[3];
+        float[] xd = x.Data, yd = y.Data;
+        int[] am = _argmax;
+        Parallel.For(0, planes, TensorMath.Options(planes * h * w), p =>
+        {
+            int inBase = p * h * w, outBase = p * ho * wo;
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    int best = inBase + 2 * i * w + 2 * j;
+                    foreach (int idx in (ReadOnlySpan<int>)[best + 1, best + w, best + w + 1])
+                        if (xd[idx] > xd[best]) best = idx;
+                    yd[outBase + i * wo + j] = xd[best];
+                    am[outBase + i * wo + j] = best;
+                }
+        });
+        return y;
+    }
+
+    public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
+    {
+        var dx = Tensor.Reuse(ref _dx, _inShape);
+        Array.Clear(dx.Data);
+        float[] g = gradOutput.Data, d = dx.Data;
+        for (int o = 0; o < g.Length; o++) d[_argmax[o]] += g[o];
+        return dx;
+    }
+
+    public override string Describe() => "MaxPool2d(2)";
+}
