@@ -25,7 +25,7 @@ internal static class GradientCheck
         for (int trial = 0; trial < 3; trial++)
         {
             var v = new float[wrt.Length];
-            rng.FillNormal(v, 1);
+            rng.FillNormal(v, 1 / Math.Sqrt(v.Length)); // about unit norm: a step of eps in total, to stay clear of ReLU and max-pool kinks
             var saved = (float[])wrt.Clone();
             for (int i = 0; i < wrt.Length; i++) wrt[i] = saved[i] + (float)eps * v[i];
             double lp = loss();

@@ -1,0 +1,170 @@
+using NtkDynamics.Nn;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Tests.Nn;
+
+public class ModelTests
+{
+    private static (Tensor X, int[] Y) Batch(ModelSpec spec, int n, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var x = new Tensor([n, .. spec.InputShape]);
+        rng.FillNormal(x.Data, 1);
+        return (x, Enumerable.Range(0, n).Select(_ => rng.NextInt(spec.Classes)).ToArray());
+    }
+
+    private static double Loss(Model m, Tensor x, int[] y)
+    {
+        var logits = m.Forward(x);
+        return Losses.CrossEntropy(logits, y, new Tensor(logits.Shape));
+    }
+
+    public static IEnumerable<object[]> Cases() =>
+    [
+        ["cnn", "standard"], ["cnn", "ntk"], ["cnn", "kaiming"], ["mlp", "standard"], ["mlp", "ntk"],
+    ];
+
+    private static ModelSpec Spec(string kind) =>
+        kind == "cnn" ? ModelSpec.Cnn(4, 3, 9, 5) : ModelSpec.Mlp([2, 3, 3], [7, 6], 4);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void WholeModelGradientsMatchFiniteDifferences(string kind, string par)
+    {
+        var spec = Spec(kind);
+        var m = spec.Build(Parametrisation.Parse(par), 3);
+        var (x, y) = Batch(spec, 4, 4);
+        var logits = m.Forward(x);
+        var g = new Tensor(logits.Shape);
+        Losses.CrossEntropy(logits, y, g);
+        m.ZeroGrad();
+        var dx = m.Backward(g).Clone();
+        GradientCheck.Check("input", () => Loss(m, x, y), x.Data, dx.Data, 5, 2e-3, 1e-2);
+        foreach (var p in m.Parameters)
+            GradientCheck.Check(p.Name, () => Loss(m, x, y), p.Value.Data, p.Grad.Data.ToArray(), 6, 2e-3, 1e-2);
+    }
+
+    [Fact]
+    public void CnnParameterNamesAndShapesAreThoseOfPyTorch()
+    {
+        var m = ModelSpec.Cnn(8, 3, 32, 10).Build(Parametrisation.Parse("standard"), 1);
+        var names = m.Parameters.Select(p => $"{p.Name}:{Tensor.Format(p.Value.Shape)}");
+        Assert.Equal(new[]
+        {
+            "conv1.weight:[8, 3, 3, 3]", "conv1.bias:[8]", "conv2.weight:[8, 8, 3, 3]", "conv2.bias:[8]",
+            "conv3.weight:[8, 8, 3, 3]", "conv3.bias:[8]", "fc.weight:[10, 128]", "fc.bias:[10]",
+        }, names);
+        var mlp = ModelSpec.Mlp([1, 28, 28], [16, 16], 10).Build(Parametrisation.Parse("ntk"), 1);
+        Assert.Equal(new[] { "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias" }, mlp.Parameters.Select(p => p.Name));
+        var inferred = ModelSpec.FromStateDict(m.Parameters.ToDictionary(p => p.Name, p => p.Value.Shape), "test");
+        Assert.Equal(("cnn", 8, 10), (inferred.Kind, inferred.Width, inferred.Classes));
+        Assert.Equal(new[] { 3, 32, 32 }, inferred.InputShape);
+    }
+
+    [Fact]
+    public void PyTorchDefaultInitIsUniformWithinOneOverSqrtFanIn()
+    {
+        var m = ModelSpec.Cnn(16, 3, 8, 10).Build(Parametrisation.Parse("standard"), 1);
+        var w = m.Parameters.First(p => p.Name == "conv2.weight").Value.Data;
+        double bound = 1 / Math.Sqrt(16 * 9);
+        Assert.All(w, v => Assert.InRange(v, -bound, bound));
+        double var = w.Select(v => (double)v * v).Average();
+        Assert.InRange(var, bound * bound / 3 * 0.9, bound * bound / 3 * 1.1);
+        var k = ModelSpec.Cnn(16, 3, 8, 10).Build(Parametrisation.Parse("kaiming"), 1);
+        double kvar = k.Parameters.First(p => p.Name == "conv2.weight").Value.Data.Select(v => (double)v * v).Average();
+        Assert.InRange(kvar, 2.0 / 144 * 0.9, 2.0 / 144 * 1.1);
+        Assert.All(k.Parameters.First(p => p.Name == "conv2.bias").Value.Data, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void SmallCnnFitsSmallBatchToNearZeroLoss()
+    {
+        var spec = ModelSpec.Cnn(8, 3, 8, 4);
+        var m = spec.Build(Parametrisation.Parse("standard"), 11);
+        var (x, y) = Batch(spec, 8, 12);
+        var opt = new Sgd(m.Parameters, 0.05, momentum: 0.9);
+        double first = 0, last = 0;
+        for (int step = 0; step < 300; step++)
+        {
+            var logits = m.Forward(x);
+            var g = new Tensor(logits.Shape);
+            last = Losses.CrossEntropy(logits, y, g);
+            if (step == 0) first = last;
+            m.ZeroGrad();
+            m.Backward(g);
+            opt.Step();
+        }
+        Assert.True(first > 1.0, $"initial loss {first}");
+        Assert.True(last < 0.01, $"loss after 300 steps {last}");
+        Assert.Equal(y, Losses.ArgMax(m.Forward(x)));
+    }
+
+    private static float[] Train(ulong seed, int steps)
+    {
+        var spec = ModelSpec.Cnn(6, 3, 8, 3);
+        var m = spec.Build(Parametrisation.Parse("standard"), seed);
+        var (x, y) = Batch(spec, 6, 13);
+        var opt = new Sgd(m.Parameters, 0.1, momentum: 0.9, weightDecay: 1e-3);
+        for (int step = 0; step < steps; step++)
+        {
+            var logits = m.Forward(x);
+            var g = new Tensor(logits.Shape);
+            Losses.CrossEntropy(logits, y, g);
+            m.ZeroGrad();
+            m.Backward(g);
+            opt.Step();
+        }
+        return m.Parameters.SelectMany(p => p.Value.Data).ToArray();
+    }
+
+    [Fact]
+    public void SameSeedGivesBitIdenticalTraining()
+    {
+        Assert.Equal(Train(21, 10), Train(21, 10));
+        Assert.NotEqual(Train(21, 10), Train(22, 10));
+    }
+
+    [Fact]
+    public void ManagedAndOpenBlasBackendsAgree()
+    {
+        if (OpenBlas.TryLoad() is not { } open) return;
+        float[] a, b;
+        using (Blas.Use(ManagedBlas.Instance)) a = Train(31, 5);
+        using (Blas.Use(open)) b = Train(31, 5);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) < 1e-4 * (1 + Math.Abs(a[i])), $"weight {i}: {a[i]} vs {b[i]}");
+    }
+
+    [Fact]
+    public void SgdFollowsPyTorchMomentumAndWeightDecay()
+    {
+        var p = new Parameter("w", 2);
+        p.Value.Data[0] = 1f; p.Value.Data[1] = -2f;
+        var opt = new Sgd([p], 0.1, momentum: 0.9, weightDecay: 0.01);
+        // step 1: g = grad + wd p; buf = g; p -= lr buf
+        p.Grad.Data[0] = 0.5f; p.Grad.Data[1] = 0.25f;
+        opt.Step();
+        double g0 = 0.5 + 0.01 * 1, g1 = 0.25 + 0.01 * -2;
+        double p0 = 1 - 0.1 * g0, p1 = -2 - 0.1 * g1;
+        Assert.Equal(p0, p.Value.Data[0], 6); Assert.Equal(p1, p.Value.Data[1], 6);
+        // step 2: buf = 0.9 buf + g
+        opt.Step();
+        double h0 = 0.5 + 0.01 * p0, b0 = 0.9 * g0 + h0;
+        Assert.Equal(p0 - 0.1 * b0, p.Value.Data[0], 6);
+    }
+
+    [Fact]
+    public void CrossEntropyIsStableAndMasked()
+    {
+        var logits = new Tensor(new float[] { 1000, 0, -1000, 5, 3, 1 }, 2, 3);
+        var g = new Tensor(2, 3);
+        double loss = Losses.CrossEntropy(logits, [0, 1], g);
+        Assert.True(double.IsFinite(loss));
+        double expected1 = -(3 - (5 + Math.Log(1 + Math.Exp(-2) + Math.Exp(-4))));
+        Assert.Equal((0 + expected1) / 2, loss, 6);
+        // masked: only classes 1 and 2 of row 2 compete
+        var gm = new Tensor(1, 3);
+        double lm = Losses.CrossEntropy(new Tensor(new float[] { 5, 3, 1 }, 1, 3), [1], gm, [false, true, true]);
+        Assert.Equal(Math.Log(1 + Math.Exp(-2)), lm, 6);
+        Assert.Equal(0f, gm.Data[0]);
+    }
+}
