@@ -146,7 +146,7 @@ public sealed class Conv2d : Layer
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n0+s] = Σ over patch rows of cols scattered back (overwrites those samples).</summary>
-    private void Col2Im(float[] cols, int n0, int m, Tensor dx)
+    private unsafe void Col2Im(float[] cols, int n0, int m, Tensor dx)
     {
         int cin = InChannels, h = dx.Shape[2], w = dx.Shape[3], kk = Kernel, pad = Padding;
         int ho = h + 2 * pad - kk + 1, wo = w + 2 * pad - kk + 1, p = ho * wo;
@@ -156,19 +156,20 @@ public sealed class Conv2d : Layer
             int s = sc / cin, ci = sc % cin;
             var plane = d.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
             plane.Clear();
-            for (int kh = 0; kh < kk; kh++)
-                for (int kw = 0; kw < kk; kw++)
-                {
-                    var src = cols.AsSpan(((ci * kk + kh) * kk + kw) * m * p + s * p, p);
-                    int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
-                    if (hi <= lo) continue;
-                    for (int oh = 0; oh < ho; oh++)
+            fixed (float* pc = cols, pd = plane)
+                for (int kh = 0; kh < kk; kh++)
+                    for (int kw = 0; kw < kk; kw++)
                     {
-                        int ih = oh + kh - pad;
-                        if ((uint)ih >= (uint)h) continue;
-                        TensorMath.Axpy(1f, src.Slice(oh * wo + lo, hi - lo), plane.Slice(ih * w + lo + kw - pad, hi - lo));
+                        float* src = pc + ((ci * kk + kh) * kk + kw) * m * p + s * p;
+                        int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
+                        for (int oh = 0; oh < ho; oh++)
+                        {
+                            int ih = oh + kh - pad;
+                            if ((uint)ih >= (uint)h) continue;
+                            float* from = src + oh * wo, to = pd + ih * w + kw - pad;
+                            for (int ow = lo; ow < hi; ow++) to[ow] += from[ow];
+                        }
                     }
-                }
         });
     }
 

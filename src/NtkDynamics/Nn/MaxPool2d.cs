@@ -25,20 +25,29 @@ public sealed class MaxPool2d : Layer
         int planes = os[0] * os[1], h = x.Shape[2], w = x.Shape[3], ho = os[2], wo = os[3];
         float[] xd = x.Data, yd = y.Data;
         int[] am = _argmax;
-        Parallel.For(0, planes, TensorMath.Options(planes * h * w), p =>
-        {
-            int inBase = p * h * w, outBase = p * ho * wo;
+        Parallel.For(0, planes, TensorMath.Options(planes * h * w), p => Pool(xd, yd, am, p * h * w, p * ho * wo, w, ho, wo));
+        return y;
+    }
+
+    // One plane: y[i, j] = max of x[2i..2i+1, 2j..2j+1]; am holds the flat index of the first maximum.
+    private static unsafe void Pool(float[] xd, float[] yd, int[] am, int inBase, int outBase, int w, int ho, int wo)
+    {
+        fixed (float* px = xd, py = yd) fixed (int* pa = am)
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
-                    int best = inBase + 2 * i * w + 2 * j;
-                    foreach (int idx in (ReadOnlySpan<int>)[best + 1, best + w, best + w + 1])
-                        if (xd[idx] > xd[best]) best = idx;
-                    yd[outBase + i * wo + j] = xd[best];
-                    am[outBase + i * wo + j] = best;
+                    // Branch-free (the comparisons are unpredictable): strict > keeps the first maximum, as PyTorch.
+                    int idx = inBase + 2 * i * w + 2 * j;
+                    float a = px[idx], b = px[idx + 1], c = px[idx + w], d = px[idx + w + 1];
+                    bool top = b > a, bottom = d > c;
+                    float t = top ? b : a, u = bottom ? d : c;
+                    int it = top ? idx + 1 : idx, ib = bottom ? idx + w + 1 : idx + w;
+                    bool down = u > t;
+                    float v = down ? u : t;
+                    int best = down ? ib : it;
+                    py[outBase + i * wo + j] = v;
+                    pa[outBase + i * wo + j] = best;
                 }
-        });
-        return y;
     }
 
     public override Tensor Backward(Tensor gradOutput, bool accumulate = true)

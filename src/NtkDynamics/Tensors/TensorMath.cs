@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace NtkDynamics.Tensors;
@@ -14,7 +15,10 @@ public static class TensorMath
     // dx = dy where y > 0, else 0
     public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        for (int i = 0; i < y.Length; i++) dx[i] = y[i] > 0 ? dy[i] : 0f;
+        int i = 0, w = Vector<float>.Count;
+        for (; i + w <= y.Length; i += w)
+            Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(y[i..]), Vector<float>.Zero), new Vector<float>(dy[i..]), Vector<float>.Zero).CopyTo(dx[i..]);
+        for (; i < y.Length; i++) dx[i] = y[i] > 0 ? dy[i] : 0f;
     }
 
     /// <summary>y += a * x.</summary>

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace NtkDynamics.Bench;
+
+/// <summary>Runs ../shared/bench/bench_torch.py (PyTorch 1.13, 2 threads) for the named configurations and returns its results by name.</summary>
+public static class TorchReference
+{
+    public static string? Script()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var p = Path.Combine(dir.FullName, "..", "shared", "bench", "bench_torch.py");
+            if (File.Exists(p)) return Path.GetFullPath(p);
+            p = Path.Combine(dir.FullName, "shared", "bench", "bench_torch.py");
+            if (File.Exists(p)) return Path.GetFullPath(p);
+        }
+        return null;
+    }
+
+    /// <summary>Name ("train cnn w64", "entk cnn w64 jac-trace") -> result object; empty when torch or the script is missing.</summary>
+    public static Dictionary<string, JsonElement> Run(string only, bool quick = false)
+    {
+        var script = Script();
+        if (script is null || !File.Exists("/usr/bin/python3"))
+        {
+            Console.WriteLine("# PyTorch reference not found (../shared/bench/bench_torch.py, /usr/bin/python3): ratios skipped");
+            return [];
+        }
+        var outFile = Path.GetTempFileName();
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
+        foreach (var a in new[] { script, "--only", only, "--out", outFile }) psi.ArgumentList.Add(a);
+        if (quick) psi.ArgumentList.Add("--quick");
+        using var p = Process.Start(psi)!;
+        while (p.StandardOutput.ReadLine() is { } line) Console.WriteLine($"  torch| {line}");
+        p.WaitForExit();
+        var result = new Dictionary<string, JsonElement>();
+        if (p.ExitCode != 0 || new FileInfo(outFile).Length == 0) return result;
+        using var doc = JsonDocument.Parse(File.ReadAllText(outFile));
+        foreach (var r in doc.RootElement.GetProperty("results").EnumerateArray())
+            result[r.GetProperty("name").GetString()!] = r.GetProperty("result").Clone();
+        File.Delete(outFile);
+        return result;
+    }
+
+    public static double? Number(Dictionary<string, JsonElement> results, string name, string field) =>
+        results.TryGetValue(name, out var r) && r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+}
