@@ -6,7 +6,7 @@ namespace NtkDynamics.Nn;
 /// k x k convolution, stride 1, zero padding, with bias: y = s_w (W * x) + s_b b. W is [Cout, Cin, k, k] (OIHW, as PyTorch).
 /// Computed as im2col + GEMM over chunks of samples, so the GEMMs are large and the patch buffer stays bounded.
 /// </summary>
-public sealed class Conv2d : Layer
+public sealed class Conv2d : Layer, INtkLayer
 {
     public int InChannels { get; }
     public int OutChannels { get; }
@@ -177,6 +177,9 @@ public sealed class Conv2d : Layer
     {
         if (buffer.Length < length) buffer = new float[length];
     }
+
+    /// <inheritdoc/>
+    public INtkBlock NtkBlock(NtkPlan plan) => new Conv2dNtkBlock(this, plan);
 
     public override string Describe() => $"Conv2d({InChannels} -> {OutChannels}, {Kernel}x{Kernel}, pad {Padding})";
 }

@@ -3,7 +3,7 @@ using NtkDynamics.Tensors;
 namespace NtkDynamics.Nn;
 
 /// <summary>Fully connected layer: y = s_w x Wᵀ + s_b b, W [out, in] as PyTorch, multipliers from the parametrisation.</summary>
-public sealed class Linear : Layer
+public sealed class Linear : Layer, INtkLayer
 {
     public int In { get; }
     public int Out { get; }
@@ -61,6 +61,9 @@ public sealed class Linear : Layer
         Blas.Gemm(false, false, n, In, Out, Scales.WeightMultiplier, gradOutput.Data, Out, Weight.Value.Data, In, 0f, dx.Data, In);
         return dx;
     }
+
+    /// <inheritdoc/>
+    public INtkBlock NtkBlock(NtkPlan plan) => new LinearNtkBlock(this, plan.Samples);
 
     public override string Describe() => $"Linear({In} -> {Out})";
 }

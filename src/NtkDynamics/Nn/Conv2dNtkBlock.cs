@@ -1,0 +1,191 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// Conv2d's NTK block. With patches A_i (P, K) of sample i (K = Cin*k*k) and the output cotangent D_r (Cout, P) of row r = (a, i):
+/// the weight's Jacobian row is J_r = s_w D_r A_iᵀ (Cout, K) and
+///   ⟨J_r, J_s⟩ = s_w² Σ_pq (A_i A_jᵀ)_pq (D_rᵀ D_s)_pq,  bias: s_b² Σ_pq (D_rᵀ D_s)_pq.
+/// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
+/// tiled over blocks of samples) or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
+/// </summary>
+internal sealed class Conv2dNtkBlock : INtkBlock
+{
+    private readonly Conv2d _conv;
+    private readonly Tensor _x;
+    private readonly int _n, _p, _k, _cout, _tile;
+    private readonly double _sw2, _sb2;
+    private readonly long _budget;
+    private float[]? _aa;                 // (nP, nP) patch Gram, when cached
+    private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
+
+    public string WeightName => _conv.Weight.Name;
+    public string BiasName => _conv.Bias.Name;
+    public string Method { get; }
+    public long CachedFloats => _aa?.LongLength ?? 0;
+
+    public Conv2dNtkBlock(Conv2d conv, NtkPlan plan)
+    {
+        _conv = conv; _x = conv.Input; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
+        var os = conv.OutputShape(_x.Shape);
+        _p = os[2] * os[3]; _k = conv.PatchSize; _cout = conv.OutChannels;
+        _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
+        _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
+
+        double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, pairs = plan.GroupPairs;
+        double np2 = n * p * n * p;
+        bool cache = np2 <= _budget / 3.0;
+        double patch = (cache ? 1 : pairs) * np2 * k + pairs * (r / n) * (r / n) * np2 * c;
+        double perSample = pairs * (2 * r * p * c * k + r * r * c * k);
+        Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
+        _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
+        if (Method == "patch-gram" && cache) _aa = PatchGram();
+    }
+
+    // Largest sample block whose tiles fit the budget left after the cache: 2 (bP)² tiles + 2 K·bP patches + 2 Cout·bP cotangents.
+    private int TileSamples(bool cache)
+    {
+        long left = _budget - (cache ? (long)_n * _p * _n * _p : 0);
+        for (int b = _n; b > 1; b--)
+        {
+            long bp = (long)b * _p;
+            if (2 * bp * bp + 2 * bp * _k + 2 * bp * _cout <= left) return b;
+        }
+        return 1;
+    }
+
+    // aa (nP, nP) = colsᵀ cols over all samples, built tile by tile; cols_I is (K, |I|P).
+    private float[] PatchGram()
+    {
+        int np = _n * _p;
+        var aa = new float[(long)np * np];
+        for (int i0 = 0; i0 < _n; i0 += _tile)
+            for (int j0 = i0; j0 < _n; j0 += _tile)
+            {
+                int bi = Math.Min(_tile, _n - i0), bj = Math.Min(_tile, _n - j0);
+                var tile = PatchTile(i0, bi, j0, bj);
+                for (int r = 0; r < bi * _p; r++)
+                {
+                    tile.AsSpan(r * bj * _p, bj * _p).CopyTo(aa.AsSpan((i0 * _p + r) * np + j0 * _p, bj * _p));
+                    for (int q = 0; q < bj * _p; q++) aa[(long)(j0 * _p + q) * np + i0 * _p + r] = tile[r * bj * _p + q];
+                }
+            }
+        return aa;
+    }
+
+    // (|I|P, |J|P) = cols_Iᵀ cols_J
+    private float[] PatchTile(int i0, int bi, int j0, int bj)
+    {
+        Grow(ref _colsI, _k * bi * _p); Grow(ref _colsJ, _k * bj * _p); Grow(ref _aaTile, bi * _p * bj * _p);
+        _conv.Im2Col(_x, i0, bi, _colsI);
+        _conv.Im2Col(_x, j0, bj, _colsJ);
+        Blas.Gemm(true, false, bi * _p, bj * _p, _k, 1f, _colsI, bi * _p, _colsJ, bj * _p, 0f, _aaTile, bj * _p);
+        return _aaTile;
+    }
+
+    public void AddGram(Tensor cotangents1, Tensor cotangents2, bool sameGroup, double[] weightGram, double[] biasGram)
+    {
+        if (Method == "patch-gram") AddPatchGram(cotangents1, cotangents2, sameGroup, weightGram, biasGram);
+        else AddPerSampleGram(cotangents1, cotangents2, sameGroup, weightGram, biasGram);
+    }
+
+    // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P); each (i, j) block of P x P
+    // contracts with the patch Gram. Symmetric work (same group, a2 < a1, or J < I on the diagonal) is mirrored.
+    private void AddPatchGram(Tensor c1, Tensor c2, bool same, double[] wGram, double[] bGram)
+    {
+        int g1 = c1.Shape[0] / _n, g2 = c2.Shape[0] / _n, r2 = g2 * _n, np = _n * _p;
+        for (int a1 = 0; a1 < g1; a1++)
+            for (int a2 = same ? a1 : 0; a2 < g2; a2++)
+                for (int i0 = 0; i0 < _n; i0 += _tile)
+                    for (int j0 = same && a1 == a2 ? i0 : 0; j0 < _n; j0 += _tile)
+                    {
+                        int bi = Math.Min(_tile, _n - i0), bj = Math.Min(_tile, _n - j0);
+                        Grow(ref _dI, _cout * bi * _p); Grow(ref _dJ, _cout * bj * _p); Grow(ref _ddTile, bi * _p * bj * _p);
+                        _conv.GatherCotangents(c1, a1 * _n + i0, bi, _dI);
+                        _conv.GatherCotangents(c2, a2 * _n + j0, bj, _dJ);
+                        Blas.Gemm(true, false, bi * _p, bj * _p, _cout, 1f, _dI, bi * _p, _dJ, bj * _p, 0f, _ddTile, bj * _p);
+                        float[] aa = _aa ?? PatchTile(i0, bi, j0, bj);
+                        int aaLd = _aa is null ? bj * _p : np, aaOff = _aa is null ? 0 : i0 * _p * np + j0 * _p;
+                        int ldd = bj * _p;
+                        float[] dd = _ddTile;
+                        Parallel.For(0, bi * bj, TensorMath.Options((long)bi * bj * _p * _p), ij =>
+                        {
+                            int i = ij / bj, j = ij % bj;
+                            double w = 0, b = 0;
+                            for (int p = 0; p < _p; p++)
+                            {
+                                var ddRow = dd.AsSpan((i * _p + p) * ldd + j * _p, _p);
+                                w += TensorPrimitives.Dot(aa.AsSpan(aaOff + (i * _p + p) * aaLd + j * _p, _p), ddRow);
+                                b += TensorPrimitives.Sum(ddRow);
+                            }
+                            int row = a1 * _n + i0 + i, col = a2 * _n + j0 + j;
+                            wGram[row * r2 + col] += _sw2 * w;
+                            bGram[row * r2 + col] += _sb2 * b;
+                            // Same group: pairs a2 > a1 and tiles J > I stand for their mirror images too.
+                            if (same && (a1 != a2 || j0 != i0))
+                            {
+                                wGram[col * r2 + row] += _sw2 * w;
+                                bGram[col * r2 + row] += _sb2 * b;
+                            }
+                        });
+                    }
+    }
+
+    // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
+    // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ.
+    private void AddPerSampleGram(Tensor c1, Tensor c2, bool same, double[] wGram, double[] bGram)
+    {
+        int r1 = c1.Shape[0], r2 = c2.Shape[0];
+        long perChannel = (long)(r1 + (same ? 0 : r2)) * _k;
+        int cb = (int)Math.Clamp((_budget - _k * _p) / Math.Max(1, perChannel), 1, _cout);
+        Grow(ref _gram, r1 * r2); Grow(ref _colsI, _k * _p);
+        for (int c0 = 0; c0 < _cout; c0 += cb)
+        {
+            int cn = Math.Min(cb, _cout - c0);
+            BuildJacobian(c1, c0, cn, ref _j1);
+            if (!same) BuildJacobian(c2, c0, cn, ref _j2);
+            float[] j2 = same ? _j1 : _j2;
+            Blas.Gemm(false, true, r1, r2, cn * _k, 1f, _j1, cn * _k, j2, cn * _k, 0f, _gram, r2);
+            for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * _gram[i];
+        }
+        var s1 = ChannelSums(c1);
+        var s2 = same ? s1 : ChannelSums(c2);
+        var sg = new double[r1 * r2];
+        Blas.Gemm(false, true, r1, r2, _cout, 1.0, s1, _cout, s2, _cout, 0.0, sg, r2);
+        for (int i = 0; i < r1 * r2; i++) bGram[i] += _sb2 * sg[i];
+    }
+
+    // j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K), A_i from im2col of sample i.
+    private void BuildJacobian(Tensor cot, int c0, int cn, ref float[] j)
+    {
+        int rows = cot.Shape[0];
+        Grow(ref j, rows * cn * _k);
+        for (int i = 0; i < _n; i++)
+        {
+            _conv.Im2Col(_x, i, 1, _colsI);
+            for (int r = i; r < rows; r += _n)
+                Blas.Gemm(false, true, cn, _k, _p, 1f, cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p), _p, _colsI, _p, 0f, j.AsSpan(r * cn * _k, cn * _k), _k);
+        }
+    }
+
+    // (R, Cout): Σ_p D_r[c, p] in float64
+    private double[] ChannelSums(Tensor cot)
+    {
+        int rows = cot.Shape[0];
+        var s = new double[rows * _cout];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < _cout; c++)
+            {
+                double t = 0;
+                foreach (float v in cot.Data.AsSpan((r * _cout + c) * _p, _p)) t += v;
+                s[r * _cout + c] = t;
+            }
+        return s;
+    }
+
+    private static void Grow(ref float[] buffer, long length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+    }
+}

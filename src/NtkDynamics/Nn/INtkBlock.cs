@@ -1,0 +1,42 @@
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// A layer's block of the empirical NTK: the Gram of its parameters' Jacobian rows, built from the input it saw in the
+/// forward pass and output cotangents from backward passes, without the whole Jacobian. A row is (logit a, sample i).
+/// </summary>
+public interface INtkBlock
+{
+    /// <summary>Parameter names: [weight, bias].</summary>
+    string WeightName { get; }
+    string BiasName { get; }
+
+    /// <summary>"patch-gram", "per-sample" or "dense": the method chosen by counting flops.</summary>
+    string Method { get; }
+
+    /// <summary>Floats held between calls (caches), to be charged against the memory budget.</summary>
+    long CachedFloats { get; }
+
+    /// <summary>
+    /// Adds ⟨J_r1, J_r2⟩ of the weight and of the bias for every row r1 of group 1 and r2 of group 2 into
+    /// <paramref name="weightGram"/> and <paramref name="biasGram"/>, both (R1 x R2) row-major in float64.
+    /// A group's cotangents are the layer's output gradients stacked logit-major: (g*n, ...output shape), row a*n + i.
+    /// </summary>
+    void AddGram(Tensor cotangents1, Tensor cotangents2, bool sameGroup, double[] weightGram, double[] biasGram);
+}
+
+/// <summary>What the NTK engine tells a layer so it can choose its method and chunk sizes.</summary>
+/// <param name="Samples">Probe samples n.</param>
+/// <param name="RowsPerGroup">Rows (logit, sample) in a group of cotangents: n for trace and one-logit kernels, g*n for full.</param>
+/// <param name="GroupPairs">How many (group, group) pairs will be asked for.</param>
+/// <param name="BudgetFloats">Floats this block may hold in work buffers and caches at once.</param>
+/// <param name="Method">"auto" (count flops) or a method to force ("patch-gram", "per-sample").</param>
+public readonly record struct NtkPlan(int Samples, int RowsPerGroup, int GroupPairs, long BudgetFloats, string Method = "auto");
+
+/// <summary>A layer whose parameters contribute a block to the NTK.</summary>
+public interface INtkLayer
+{
+    /// <summary>Plans the block for the input of the last forward pass.</summary>
+    INtkBlock NtkBlock(NtkPlan plan);
+}

@@ -1,0 +1,133 @@
+using NtkDynamics.Nn;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Ntk;
+
+/// <summary>
+/// The structured empirical NTK: one forward pass over the probe, then one backward pass per logit that stops at the first
+/// layer with parameters; each such layer adds its own block (<see cref="INtkBlock"/>) from the input it saw and the output
+/// cotangents, never building the whole Jacobian. Logits are processed in groups that fit the memory budget.
+/// </summary>
+public static class EmpiricalNtk
+{
+    /// <summary>Θ on <paramref name="probe"/> (n, ...input shape). Parameters are not changed; parameter gradients are left untouched.</summary>
+    public static NtkKernel Compute(Model model, Tensor probe, NtkOptions? options = null, Action<string>? progress = null)
+    {
+        options ??= new NtkOptions();
+        CheckProbe(model, probe);
+        int n = probe.Shape[0];
+        var logits = model.Forward(probe);
+        int k = logits.Shape[1];
+        if (options.Kind == NtkKind.Logit && (uint)options.Logit >= (uint)k)
+            throw new InputException($"ntk.logit: {options.Logit} is not a logit of a model with {k} outputs");
+
+        var paramLayers = model.Layers.Select((l, i) => (Layer: l, Index: i)).Where(t => t.Layer is INtkLayer).ToArray();
+        long budget = options.MemoryBudgetBytes / sizeof(float);
+        long perLogit = paramLayers.Sum(t => (long)n * Tensor.Count(t.Layer.OutputShape([1, .. InputOf(model, t.Index, probe)]).AsSpan(1)));
+        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, perLogit)));
+        int pairs = options.Kind == NtkKind.Full ? groups.Count * (groups.Count + 1) / 2 : groups.Count;
+
+        long remaining = budget / 2;
+        var blocks = new List<INtkBlock>();
+        foreach (var (layer, _) in paramLayers)
+        {
+            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod));
+            remaining = Math.Max(remaining / 8, remaining - block.CachedFloats);
+            blocks.Add(block);
+        }
+        int size = options.Kind == NtkKind.Full ? n * k : n;
+        var perParameter = new Dictionary<string, double[]>();
+        foreach (var b in blocks) { perParameter[b.WeightName] = new double[size * size]; perParameter[b.BiasName] = new double[size * size]; }
+
+        for (int g2 = 0; g2 < groups.Count; g2++)
+        {
+            progress?.Invoke($"logits {string.Join(",", groups[g2])}");
+            var c2 = Cotangents(model, paramLayers, groups[g2], n, k);
+            AddGroupPair(blocks, c2, c2, groups[g2], groups[g2], true, n, k, options.Kind, perParameter);
+            if (options.Kind != NtkKind.Full) continue;
+            for (int g1 = 0; g1 < g2; g1++)
+            {
+                var c1 = Cotangents(model, paramLayers, groups[g1], n, k);
+                AddGroupPair(blocks, c1, c2, groups[g1], groups[g2], false, n, k, options.Kind, perParameter);
+            }
+        }
+        var methods = blocks.ToDictionary(b => b.WeightName[..b.WeightName.LastIndexOf('.')], b => b.Method);
+        return new NtkKernel(options.Kind, n, k, perParameter, methods);
+    }
+
+    internal static void CheckProbe(Model model, Tensor probe)
+    {
+        if (probe.Rank < 1 || probe.Shape[0] < 1 || !probe.Shape.AsSpan(1).SequenceEqual(model.Spec.InputShape))
+            throw new InputException($"probe: expected shape [n, {string.Join(", ", model.Spec.InputShape)}] for {model.Spec.Describe()}, got {Tensor.Format(probe.Shape)}");
+    }
+
+    // The input shape (batch 1) that layer `index` sees.
+    private static int[] InputOf(Model model, int index, Tensor probe)
+    {
+        int[] s = [1, .. probe.Shape.AsSpan(1)];
+        for (int i = 0; i < index; i++) s = model.Layers[i].OutputShape(s);
+        return s[1..];
+    }
+
+    // Trace: each logit alone. Logit: the one. Full: consecutive groups of at most `fit` logits.
+    private static List<int[]> Groups(NtkOptions o, int k, long fit) => o.Kind switch
+    {
+        NtkKind.Logit => [[o.Logit]],
+        NtkKind.Trace => Enumerable.Range(0, k).Select(a => new[] { a }).ToList(),
+        _ => Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList(),
+    };
+
+    // For each logit a of the group: backward of e_a from the logits down to the first layer with parameters,
+    // copying the gradient entering each such layer into rows [a*n, a*n+n) of that layer's cotangent tensor.
+    private static Tensor[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k)
+    {
+        var result = new Tensor[paramLayers.Length];
+        var seed = new Tensor(n, k);
+        int first = paramLayers[0].Index;
+        for (int ai = 0; ai < group.Length; ai++)
+        {
+            seed.Fill(0f);
+            for (int i = 0; i < n; i++) seed.Data[i * k + group[ai]] = 1f;
+            Tensor g = seed;
+            int slot = paramLayers.Length - 1;
+            for (int li = model.Layers.Count - 1; li >= first; li--)
+            {
+                if (slot >= 0 && paramLayers[slot].Index == li)
+                {
+                    result[slot] ??= new Tensor([group.Length * n, .. g.Shape.AsSpan(1)]);
+                    g.Data.CopyTo(result[slot].Rows(ai * n, n));
+                    slot--;
+                }
+                if (li > first) g = model.Layers[li].Backward(g, accumulate: false);
+            }
+        }
+        return result;
+    }
+
+    // Each block's Gram between the groups' rows (a*n + i), placed into the kernels by kind; a pair of different
+    // groups also fills its mirror image.
+    private static void AddGroupPair(List<INtkBlock> blocks, Tensor[] c1, Tensor[] c2, int[] group1, int[] group2, bool same,
+        int n, int k, NtkKind kind, Dictionary<string, double[]> perParameter)
+    {
+        int r1 = group1.Length * n, r2 = group2.Length * n, size = kind == NtkKind.Full ? n * k : n;
+        var w = new double[r1 * r2];
+        var b = new double[r1 * r2];
+        for (int l = 0; l < blocks.Count; l++)
+        {
+            Array.Clear(w); Array.Clear(b);
+            blocks[l].AddGram(c1[l], c2[l], same, w, b);
+            foreach (var (gram, name) in new[] { (w, blocks[l].WeightName), (b, blocks[l].BiasName) })
+            {
+                var target = perParameter[name];
+                for (int x = 0; x < r1; x++)
+                    for (int y = 0; y < r2; y++)
+                    {
+                        int a1 = group1[x / n], i = x % n, a2 = group2[y / n], j = y % n;
+                        int row = kind == NtkKind.Full ? i * k + a1 : i, col = kind == NtkKind.Full ? j * k + a2 : j;
+                        target[row * size + col] += gram[x * r2 + y];
+                        if (!same) target[col * size + row] += gram[x * r2 + y];
+                    }
+            }
+        }
+    }
+}
