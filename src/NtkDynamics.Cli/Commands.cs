@@ -10,6 +10,7 @@ public static class Commands
     {
         var root = new RootCommand("NtkDynamics: empirical NTK dynamics under task shifts");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

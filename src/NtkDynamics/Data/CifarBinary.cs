@@ -1,0 +1,85 @@
+namespace NtkDynamics.Data;
+
+/// <summary>
+/// Reads the CIFAR binary versions: CIFAR-10 (<c>cifar-10-batches-bin/</c>: data_batch_1..5.bin, test_batch.bin,
+/// records of 1 label byte + 3072 pixel bytes) and CIFAR-100 (<c>cifar-100-binary/</c>: train.bin, test.bin, records of
+/// coarse label, fine label, 3072 pixel bytes). Pixels are R, G, B planes of 32x32, i.e. already (C, H, W).
+/// </summary>
+public static class CifarBinary
+{
+    private const int Pixels = 3 * 32 * 32;
+
+    /// <summary>True when <paramref name="dir"/> looks like cifar-10-batches-bin.</summary>
+    public static bool IsCifar10(string dir) => File.Exists(Path.Combine(dir, "data_batch_1.bin"));
+
+    /// <summary>True when <paramref name="dir"/> looks like cifar-100-binary.</summary>
+    public static bool IsCifar100(string dir) => File.Exists(Path.Combine(dir, "train.bin")) && File.Exists(Path.Combine(dir, "test.bin"));
+
+    /// <summary>CIFAR-10 from cifar-10-batches-bin; class names from batches.meta.txt when present, else "0".."9".</summary>
+    public static ImageDataset LoadCifar10(string dir, string name = "cifar10")
+    {
+        var names = ClassNames(Path.Combine(dir, "batches.meta.txt"), 10);
+        var trainFiles = Enumerable.Range(1, 5).Select(i => Path.Combine(dir, $"data_batch_{i}.bin")).ToArray();
+        var train = ReadRecords(trainFiles, labelBytes: 1, labelIndex: 0, numClasses: 10);
+        var test = ReadRecords([Path.Combine(dir, "test_batch.bin")], labelBytes: 1, labelIndex: 0, numClasses: 10);
+        return new ImageDataset(name, dir, names, train, test);
+    }
+
+    /// <summary>
+    /// CIFAR-100 from cifar-100-binary with the 100 fine labels, or the 20 coarse ones when <paramref name="coarse"/>;
+    /// class names from fine_label_names.txt / coarse_label_names.txt when present, else the label numbers.
+    /// </summary>
+    public static ImageDataset LoadCifar100(string dir, bool coarse = false, string name = "cifar100")
+    {
+        int numClasses = coarse ? 20 : 100;
+        var names = ClassNames(Path.Combine(dir, coarse ? "coarse_label_names.txt" : "fine_label_names.txt"), numClasses);
+        int labelIndex = coarse ? 0 : 1;
+        var train = ReadRecords([Path.Combine(dir, "train.bin")], 2, labelIndex, numClasses);
+        var test = ReadRecords([Path.Combine(dir, "test.bin")], 2, labelIndex, numClasses);
+        return new ImageDataset(name, dir, names, train, test);
+    }
+
+    /// <summary>
+    /// Reads fixed-size records (labelBytes label bytes, then 3072 pixel bytes) from the files in order;
+    /// the label is byte <paramref name="labelIndex"/> of each record's label bytes.
+    /// </summary>
+    private static ImageSplit ReadRecords(string[] files, int labelBytes, int labelIndex, int numClasses)
+    {
+        int record = labelBytes + Pixels;
+        long total = 0;
+        foreach (string file in files)
+        {
+            if (!File.Exists(file)) throw new InputException($"{file}: file not found");
+            long length = new FileInfo(file).Length;
+            if (length == 0 || length % record != 0)
+                throw new InputException($"{file}: {length} bytes is not a whole number of {record}-byte records (truncated or not a CIFAR file?)");
+            total += length / record;
+        }
+        var pixels = new byte[total * Pixels];
+        var labels = new int[total];
+        int n = 0;
+        foreach (string file in files)
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            for (int offset = 0; offset < bytes.Length; offset += record, n++)
+            {
+                int y = bytes[offset + labelIndex];
+                if (y >= numClasses)
+                    throw new InputException($"{file}: label {y} at byte offset {offset + labelIndex} (record {offset / record}) is out of range for {numClasses} classes");
+                labels[n] = y;
+                bytes.AsSpan(offset + labelBytes, Pixels).CopyTo(pixels.AsSpan(n * Pixels));
+            }
+        }
+        return new ImageSplit(pixels, labels, 3, 32, 32);
+    }
+
+    /// <summary>One class name per non-empty line of <paramref name="file"/>; the label numbers when it is absent.</summary>
+    internal static string[] ClassNames(string file, int numClasses)
+    {
+        if (!File.Exists(file)) return Enumerable.Range(0, numClasses).Select(i => i.ToString()).ToArray();
+        var names = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        if (names.Length != numClasses)
+            throw new InputException($"{file}: {names.Length} class names, expected {numClasses}");
+        return names;
+    }
+}
