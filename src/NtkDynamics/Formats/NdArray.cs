@@ -1,3 +1,4 @@
+using System.Numerics;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Formats;
@@ -46,40 +47,29 @@ public sealed class NdArray
     public int Length => Data.Length;
 
     /// <summary>The data as float32: the stored array itself when <see cref="DType"/> is Float32 (no copy), else a rounded copy.</summary>
-    public float[] ToFloat() => Data switch
-    {
-        float[] f => f,
-        double[] d => Array.ConvertAll(d, v => (float)v),
-        long[] l => Array.ConvertAll(l, v => (float)v),
-        int[] i => Array.ConvertAll(i, v => (float)v),
-        byte[] b => Array.ConvertAll(b, v => (float)v),
-        bool[] b => Array.ConvertAll(b, v => v ? 1f : 0f),
-        _ => throw new InvalidOperationException(),
-    };
+    public float[] ToFloat() => Convert<float>();
 
     /// <summary>The data as float64: the stored array itself when <see cref="DType"/> is Float64 (no copy), else an exact copy.</summary>
-    public double[] ToDouble() => Data switch
-    {
-        double[] d => d,
-        float[] f => Array.ConvertAll(f, v => (double)v),
-        long[] l => Array.ConvertAll(l, v => (double)v),
-        int[] i => Array.ConvertAll(i, v => (double)v),
-        byte[] b => Array.ConvertAll(b, v => (double)v),
-        bool[] b => Array.ConvertAll(b, v => v ? 1.0 : 0.0),
-        _ => throw new InvalidOperationException(),
-    };
+    public double[] ToDouble() => Convert<double>();
 
     /// <summary>
     /// The data as int64 (labels, indices): the stored array itself when Int64, else a copy of an integer or bool array.
     /// Float data throws an <see cref="InputException"/> naming <see cref="Source"/>.
     /// </summary>
-    public long[] ToInt64() => Data switch
+    public long[] ToInt64() => DType is DType.Float32 or DType.Float64
+        ? throw new InputException($"{Source}: expected integer data, got {DType.Name()}")
+        : Convert<long>();
+
+    private T[] Convert<T>() where T : INumberBase<T> => Data switch
     {
-        long[] l => l,
-        int[] i => Array.ConvertAll(i, v => (long)v),
-        byte[] b => Array.ConvertAll(b, v => (long)v),
-        bool[] b => Array.ConvertAll(b, v => v ? 1L : 0L),
-        _ => throw new InputException($"{Source}: expected integer data, got {DType.Name()}"),
+        T[] same => same,
+        float[] a => Array.ConvertAll(a, v => T.CreateTruncating(v)),
+        double[] a => Array.ConvertAll(a, v => T.CreateTruncating(v)),
+        long[] a => Array.ConvertAll(a, v => T.CreateTruncating(v)),
+        int[] a => Array.ConvertAll(a, v => T.CreateTruncating(v)),
+        byte[] a => Array.ConvertAll(a, v => T.CreateTruncating(v)),
+        bool[] a => Array.ConvertAll(a, v => v ? T.One : T.Zero),
+        _ => throw new InvalidOperationException($"NdArray holds a {Data.GetType().Name}"),
     };
 
     /// <summary>A float32 tensor of the same shape (shares memory when already Float32).</summary>
