@@ -150,10 +150,7 @@ public class SafeTensorsTests
             Assert.Equal(2, SafeTensors.ReadArrays(path).Arrays.Count);
             return;
         }
-        var e = Assert.Throws<InputException>(() => SafeTensors.ReadArrays(path));
-        Assert.StartsWith(path + ": ", e.Message);
-        Assert.Contains(expected, e.Message);
-        Assert.DoesNotContain('\n', e.Message);
+        InputErrors.Assert(() => SafeTensors.ReadArrays(path), path, expected);
     }
 
     [Fact]
@@ -171,9 +168,7 @@ public class SafeTensorsTests
                  })
         {
             File.WriteAllBytes(path, bytes);
-            var e = Assert.Throws<InputException>(() => SafeTensors.Read(path));
-            Assert.StartsWith(path + ": ", e.Message);
-            Assert.Contains(expected, e.Message);
+            InputErrors.Assert(() => SafeTensors.Read(path), path, expected);
         }
         Assert.Equal("/nonexistent/w.safetensors: no such file", Assert.Throws<InputException>(() => SafeTensors.Read("/nonexistent/w.safetensors")).Message);
     }

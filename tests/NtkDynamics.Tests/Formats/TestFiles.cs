@@ -17,3 +17,15 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }
+
+internal static class InputErrors
+{
+    /// <summary>Asserts that <paramref name="action"/> throws a one-line InputException starting "<paramref name="source"/>: " and containing <paramref name="part"/>.</summary>
+    public static void Assert(Action action, string source, string part)
+    {
+        var e = Xunit.Assert.Throws<InputException>(action);
+        Xunit.Assert.StartsWith(source + ": ", e.Message);
+        Xunit.Assert.Contains(part, e.Message);
+        Xunit.Assert.DoesNotContain('\n', e.Message);
+    }
+}
