@@ -1,0 +1,149 @@
+using System.Globalization;
+using NtkDynamics.Continual;
+using YamlDotNet.Serialization;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>The network: the paper's CNN or an MLP, its width and parametrisation.</summary>
+public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB);
+
+/// <summary>The data set (a name from `ntk data list` or a path), optional per-class subsets, image size for image folders.</summary>
+public sealed record DataConfig(string Dataset, int? TrainPerClass, int? TestPerClass, int? ImageSize, bool Cache);
+
+/// <summary>The task stream (keys as the Continual builders name them).</summary>
+public sealed record StreamConfig(string Kind, int Tasks, int ClassesPerTask, int[]? ClassOrder, bool Shuffle, int[] Shifts,
+    int[]? Set0, int[]? Set1, double[] Alphas, int? TrainSize, int? TestSize, IReadOnlyList<TaskSpec> Custom,
+    string Head, int ProbeSize, string ProbeSplit);
+
+/// <summary>SGD settings; <paramref name="Lr"/> is a number or a formula of width ("0.1/width"), <paramref name="LrValue"/> its value.</summary>
+public sealed record TrainConfig(string Lr, double LrValue, double Momentum, double WeightDecay, bool Nesterov, int BatchSize,
+    int EpochsPerTask, int? MaxSteps, string Loss);
+
+/// <summary>When and what eNTK to measure: every <paramref name="Every"/> steps, every <paramref name="DenseEvery"/> steps in the
+/// <paramref name="DenseWindow"/> steps after each task switch.</summary>
+public sealed record NtkConfig(int Every, string Kind, int DenseWindow, int DenseEvery, bool SaveKernels, double BudgetGiB, string Method, int TopEigenvalues);
+
+/// <summary>Evaluate every task's test set every <paramref name="EveryEpochs"/> epochs (or every <paramref name="EverySteps"/> steps when set) and at each task's end.</summary>
+public sealed record EvalConfig(int EveryEpochs, int? EverySteps, int BatchSize);
+
+/// <summary>Checkpoint every <paramref name="EverySteps"/> steps and at every task switch; keep the newest <paramref name="Keep"/>.</summary>
+public sealed record CheckpointConfig(int EverySteps, int Keep);
+
+/// <summary>A whole experiment, every value resolved (defaults filled in).</summary>
+public sealed record ExperimentConfig(string Name, ulong Seed, string Output, ModelConfig Model, DataConfig Data, StreamConfig Stream,
+    TrainConfig Train, NtkConfig Ntk, EvalConfig Eval, CheckpointConfig Checkpoint)
+{
+    /// <summary>Reads a config file; every missing value gets its default; unknown keys and bad values are errors naming the key.</summary>
+    public static ExperimentConfig Load(string path) => FromNode(ConfigNode.Load(path), System.IO.Path.GetFileNameWithoutExtension(path));
+
+    public static ExperimentConfig Parse(string text, string source = "config") => FromNode(ConfigNode.Parse(text, source), "experiment");
+
+    /// <summary>The demo: 2 tasks x 5 classes of the embedded Fashion-MNIST, CNN width 32.</summary>
+    public static ExperimentConfig Default() => Parse("name: demo", "defaults");
+
+    public static ExperimentConfig FromNode(ConfigNode root, string defaultName)
+    {
+        string name = root.String("name", defaultName)!;
+        if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' '))
+            throw root.Error("name", $"'{name}' cannot be a folder name (use letters, digits, '-', '_')");
+        ulong seed = (ulong)root.Int("seed", 0, min: 0)!.Value;
+        string output = root.String("output", "runs")!;
+
+        var m = root.Child("model");
+        string kind = m.Choice("kind", "cnn", "cnn", "mlp");
+        var model = new ModelConfig(kind, m.Int("width", 32, min: 1)!.Value,
+            m.Ints("hidden") ?? (kind == "mlp" ? [256, 256] : []),
+            m.Choice("parametrisation", "standard", "standard", "kaiming", "ntk"),
+            m.Double("sigma_w", Math.Sqrt(2))!.Value, m.Double("sigma_b", 0.1)!.Value);
+        if (model.Hidden.Any(h => h < 1)) throw m.Error("hidden", "sizes must be >= 1");
+
+        var d = root.Child("data");
+        var data = new DataConfig(d.String("dataset", "embedded")!, d.Int("train_per_class", null, 1), d.Int("test_per_class", null, 1),
+            d.Int("image_size", null, 8), d.Bool("cache", true));
+
+        var s = root.Child("stream");
+        var custom = s.Children("tasks_list").Select(t =>
+        {
+            var classes = t.Ints("classes") ?? throw t.Error("classes", "each task needs its classes");
+            var spec = new TaskSpec(classes, t.Doubles("weights"), t.Int("train_size", null, 1), t.Int("test_size", null, 1), t.String("name"));
+            return spec;
+        }).ToList();
+        string streamKind = s.Choice("kind", custom.Count > 0 ? "custom" : "class-split", "class-split", "class-overlap", "frequency-mixture", "custom");
+        var stream = new StreamConfig(streamKind, s.Int("tasks", 2, 1)!.Value, s.Int("classes_per_task", 5, 1)!.Value,
+            s.Ints("class_order"), s.Bool("shuffle", false), s.Ints("shifts") ?? [5], s.Ints("set0"), s.Ints("set1"),
+            s.Doubles("alphas") ?? [0.1, 0.9], s.Int("train_size", null, 1), s.Int("test_size", null, 1), custom,
+            s.Choice("head", "class-incremental", "class-incremental", "task-incremental"), s.Int("probe_size", 32, 1)!.Value,
+            s.Choice("probe_split", "test", "test", "train"));
+        if (streamKind == "custom" && custom.Count == 0) throw s.Error("tasks_list", "a custom stream needs a list of tasks");
+
+        var t = root.Child("train");
+        string lr = t.String("lr", "0.01")!;
+        double lrValue = Formula.Evaluate(lr, new Dictionary<string, double> { ["width"] = model.Width }, $"{t.Source}: {t.Key("lr")}");
+        if (lrValue <= 0) throw t.Error("lr", $"must be positive, got {lrValue}");
+        var train = new TrainConfig(lr, lrValue, t.Double("momentum", 0)!.Value, t.Double("weight_decay", 0)!.Value, t.Bool("nesterov", false),
+            t.Int("batch_size", 64, 1)!.Value, t.Int("epochs_per_task", 3, 1)!.Value, t.Int("max_steps", null, 1),
+            t.Choice("loss", "cross-entropy", "cross-entropy", "mse"));
+        if (train.Momentum is < 0 or >= 1) throw t.Error("momentum", $"must be in [0, 1), got {train.Momentum}");
+        if (train.WeightDecay < 0) throw t.Error("weight_decay", $"must be >= 0, got {train.WeightDecay}");
+
+        var n = root.Child("ntk");
+        var ntk = new NtkConfig(n.Int("every", 10, 1)!.Value, n.Choice("kind", "trace", "trace", "full", "logit"),
+            n.Int("dense_window", 0, 0)!.Value, n.Int("dense_every", 1, 1)!.Value, n.Bool("save_kernels", true),
+            n.Double("budget_gib", 3)!.Value, n.Choice("method", "auto", "auto", "patch-gram", "per-sample"), n.Int("top_eigenvalues", 5, 1)!.Value);
+        if (ntk.BudgetGiB <= 0) throw n.Error("budget_gib", "must be positive");
+
+        var e = root.Child("eval");
+        var eval = new EvalConfig(e.Int("every_epochs", 1, 1)!.Value, e.Int("every_steps", null, 1), e.Int("batch_size", 500, 1)!.Value);
+
+        var c = root.Child("checkpoint");
+        var checkpoint = new CheckpointConfig(c.Int("every_steps", 100, 1)!.Value, c.Int("keep", 2, 1)!.Value);
+
+        root.RejectUnknown();
+        return new ExperimentConfig(name, seed, output, model, data, stream, train, ntk, eval, checkpoint);
+    }
+
+    /// <summary>The fully resolved config as YAML: loading it gives this config back.</summary>
+    public string ToYaml()
+    {
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var tree = new Dictionary<string, object?>
+        {
+            ["name"] = Name, ["seed"] = Seed, ["output"] = Output,
+            ["model"] = new Dictionary<string, object?>
+            {
+                ["kind"] = Model.Kind, ["width"] = Model.Width, ["hidden"] = Model.Hidden, ["parametrisation"] = Model.Parametrisation,
+                ["sigma_w"] = F(Model.SigmaW), ["sigma_b"] = F(Model.SigmaB),
+            },
+            ["data"] = new Dictionary<string, object?>
+            {
+                ["dataset"] = Data.Dataset, ["train_per_class"] = Data.TrainPerClass, ["test_per_class"] = Data.TestPerClass,
+                ["image_size"] = Data.ImageSize, ["cache"] = Data.Cache,
+            },
+            ["stream"] = new Dictionary<string, object?>
+            {
+                ["kind"] = Stream.Kind, ["tasks"] = Stream.Tasks, ["classes_per_task"] = Stream.ClassesPerTask, ["class_order"] = Stream.ClassOrder,
+                ["shuffle"] = Stream.Shuffle, ["shifts"] = Stream.Shifts, ["set0"] = Stream.Set0, ["set1"] = Stream.Set1,
+                ["alphas"] = Stream.Alphas.Select(F).ToArray(), ["train_size"] = Stream.TrainSize, ["test_size"] = Stream.TestSize,
+                ["tasks_list"] = Stream.Custom.Select(t => new Dictionary<string, object?>
+                {
+                    ["classes"] = t.Classes, ["weights"] = t.Weights?.Select(F).ToArray(), ["train_size"] = t.TrainSize,
+                    ["test_size"] = t.TestSize, ["name"] = t.Name,
+                }).ToArray(),
+                ["head"] = Stream.Head, ["probe_size"] = Stream.ProbeSize, ["probe_split"] = Stream.ProbeSplit,
+            },
+            ["train"] = new Dictionary<string, object?>
+            {
+                ["lr"] = Train.Lr, ["momentum"] = F(Train.Momentum), ["weight_decay"] = F(Train.WeightDecay), ["nesterov"] = Train.Nesterov,
+                ["batch_size"] = Train.BatchSize, ["epochs_per_task"] = Train.EpochsPerTask, ["max_steps"] = Train.MaxSteps, ["loss"] = Train.Loss,
+            },
+            ["ntk"] = new Dictionary<string, object?>
+            {
+                ["every"] = Ntk.Every, ["kind"] = Ntk.Kind, ["dense_window"] = Ntk.DenseWindow, ["dense_every"] = Ntk.DenseEvery,
+                ["save_kernels"] = Ntk.SaveKernels, ["budget_gib"] = F(Ntk.BudgetGiB), ["method"] = Ntk.Method, ["top_eigenvalues"] = Ntk.TopEigenvalues,
+            },
+            ["eval"] = new Dictionary<string, object?> { ["every_epochs"] = Eval.EveryEpochs, ["every_steps"] = Eval.EverySteps, ["batch_size"] = Eval.BatchSize },
+            ["checkpoint"] = new Dictionary<string, object?> { ["every_steps"] = Checkpoint.EverySteps, ["keep"] = Checkpoint.Keep },
+        };
+        return $"# lr = {Train.LrValue.ToString("R", CultureInfo.InvariantCulture)}\n" + new SerializerBuilder().Build().Serialize(tree);
+    }
+}
