@@ -26,9 +26,10 @@ internal static class Ticks
     public static TickSet Linear(double lo, double hi, int target)
     {
         double step = NiceStep(hi - lo, target);
+        int decimals = Math.Clamp(-(int)Math.Floor(Math.Log10(step)), 0, 15);
         var major = new List<double>();
         for (long k = (long)Math.Ceiling(lo / step - 1e-9); k <= (long)Math.Floor(hi / step + 1e-9); k++)
-            major.Add(k == 0 ? 0 : k * step);
+            major.Add(Math.Round(k * step, decimals));
         return new TickSet(major, LinearLabels(major, step), []);
     }
 
