@@ -45,18 +45,21 @@ public sealed class HtmlReport(string title, string? subtitle = null)
     /// </summary>
     public HtmlReport Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<object?>> rows, string? caption = null, string? numberFormat = null)
     {
+        List<IReadOnlyList<object?>> all = [.. rows];
+        if (all.FirstOrDefault(r => r.Count != header.Count) is { } bad)
+            throw new ArgumentException($"table row has {bad.Count} cells, the header {header.Count}", nameof(rows));
+        bool[] numeric = [.. header.Select((_, j) => all.Count > 0 && all.All(r => r[j] is null || IsNumber(r[j])))];
         var sb = new StringBuilder("<div class=\"table-wrap\"><table>").Append(Caption(caption)).Append("<thead><tr>");
-        foreach (string h in header) sb.Append($"<th>{E(h)}</th>");
+        for (int j = 0; j < header.Count; j++) sb.Append(numeric[j] ? "<th class=\"num\">" : "<th>").Append(E(header[j])).Append("</th>");
         sb.Append("</tr></thead>\n<tbody>\n");
-        foreach (IReadOnlyList<object?> row in rows)
+        foreach (IReadOnlyList<object?> row in all)
         {
-            if (row.Count != header.Count) throw new ArgumentException($"table row has {row.Count} cells, the header {header.Count}", nameof(rows));
             sb.Append("<tr>");
             foreach (object? cell in row)
                 sb.Append(cell switch
                 {
                     double or float or decimal => $"<td class=\"num\">{E(Number(Convert.ToDouble(cell, CultureInfo.InvariantCulture), numberFormat))}</td>",
-                    int or long or short or byte or uint or ulong => $"<td class=\"num\">{E(Convert.ToString(cell, CultureInfo.InvariantCulture)!)}</td>",
+                    _ when IsNumber(cell) => $"<td class=\"num\">{E(Convert.ToString(cell, CultureInfo.InvariantCulture)!)}</td>",
                     _ => $"<td>{E(cell?.ToString() ?? "")}</td>",
                 });
             sb.Append("</tr>\n");
@@ -102,6 +105,8 @@ public sealed class HtmlReport(string title, string? subtitle = null)
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
+    private static bool IsNumber(object? v) => v is double or float or decimal or int or long or short or byte or uint or ulong;
+
     private static string Caption(string? caption) => caption != null ? $"<caption>{E(caption)}</caption>" : "";
 
     private static string Number(double v, string? format)
@@ -136,7 +141,7 @@ public sealed class HtmlReport(string title, string? subtitle = null)
         thead th { background: #f3f5f7; border-bottom: 2px solid #d5d9de; font-weight: 600; white-space: nowrap; }
         tbody tr:nth-child(even) { background: #fafbfc; }
         tbody tr:hover { background: #f0f6fa; }
-        td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         table.kv th { color: #444c56; font-weight: 600; background: none; white-space: nowrap; }
         table.kv td { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 0.88rem; }
         figure { margin: 1.6em 0; text-align: center; }

@@ -97,11 +97,11 @@ internal static class XyRenderer
         foreach (double e in new[] { u[0] - half, u[^1] + half }) yield return log ? Math.Pow(10, e) : e;
     }
 
-    /// <summary>The most ticks (up to about one per 70 px) whose labels do not collide.</summary>
+    /// <summary>The most ticks (up to about one per 55 px) whose labels do not collide.</summary>
     private static TickSet XTicks(Axis xa, double width)
     {
         TickSet t = Ticks.For(xa.Scale, xa.Min, xa.Max, 2);
-        for (int target = Math.Clamp((int)(width / 70), 2, 10); target >= 2; target--)
+        for (int target = Math.Clamp((int)(width / 55), 2, 10); target >= 2; target--)
         {
             t = Ticks.For(xa.Scale, xa.Min, xa.Max, target);
             bool fits = true;
@@ -194,7 +194,7 @@ internal static class XyRenderer
         foreach (RefLine r in p.RefLines.Where(r => r.Label != null && Axis.Drawable(r.Vertical ? p.XScale : p.YScale, r.At)))
         {
             double at = (r.Vertical ? xa : ya).ToPixel(r.At);
-            if (at < plot.X - 0.5 || at > plot.Right + 0.5 || (!r.Vertical && (at < plot.Y - 0.5 || at > plot.Bottom + 0.5))) continue;
+            if (r.Vertical ? at < plot.X - 0.5 || at > plot.Right + 0.5 : at < plot.Y - 0.5 || at > plot.Bottom + 0.5) continue;
             double width = SvgWriter.TextWidth(r.Label!, size);
             double x, y;
             Anchor anchor;

@@ -124,8 +124,8 @@ public class FigureTests(ITestOutputHelper output)
     [Fact]
     public void ReferenceLinesShadesAndColourBarAreDrawn()
     {
-        var fig = new Figure();
-        Panel p = fig.Panel(0, 0);
+        var fig = new Figure(1, 3, 1200, 300);
+        Panel p = fig.Panel(0, 2); // far right, so x and y pixel ranges do not overlap
         p.Line([0, 100, 200, 300], [0.1, 0.5, 0.4, 0.9], "acc");
         p.VLine(100, "task 2");
         p.VLine(200, "task 3");
@@ -206,6 +206,22 @@ public class FigureTests(ITestOutputHelper output)
         Assert.True(cells[0].Num("y") < cells[6].Num("y") && cells[0].Num("x") < cells[1].Num("x"));
         Assert.Equal(6, d.WithClass("xtick").Count());
         Assert.Equal("S(Θs, Θt)", d.WithClass("colorbar").Single().Elements(SvgDoc.Ns + "text").Last().Value);
+    }
+
+    [Fact]
+    public void LargeHeatmapsThinTheirLabelsAndSkipCellText()
+    {
+        var m = new double[120, 120];
+        for (int i = 0; i < 120; i++) for (int j = 0; j < 120; j++) m[i, j] = Math.Abs(i - j);
+        var fig = new Figure();
+        fig.Panel(0, 0).Heatmap(m, cellFormat: "0.00");
+        XDocument d = SvgDoc.Parse(fig);
+        Assert.Equal(120 * 120, d.WithClass("cell").Count());
+        Assert.Empty(d.WithClass("cell-text"));
+        var xt = d.WithClass("xtick").Select(t => t.Value).ToList();
+        Assert.InRange(xt.Count, 3, 15);
+        Assert.Equal("0", xt[0]);
+        Assert.InRange(d.WithClass("ytick").Count(), 3, 30);
     }
 
     [Fact]

@@ -43,6 +43,7 @@ public class HtmlReportTests(ITestOutputHelper output)
         Assert.Contains("<td class=\"num\">1.5e−7</td>", html);
         Assert.Contains("<td class=\"num\">300</td>", html);
         Assert.Contains("<figcaption>Loss and kernel distance.</figcaption>", html);
+        Assert.Contains("<th>task</th><th class=\"num\">accuracy</th>", html);
         // the inlined figure is well-formed XML.
         int start = html.IndexOf("<svg", StringComparison.Ordinal);
         int end = html.LastIndexOf("</svg>", html.IndexOf("</figure>", StringComparison.Ordinal), StringComparison.Ordinal) + 6;
