@@ -70,7 +70,7 @@ public sealed class Panel
         _shades.Add(new Shade(Math.Min(x0, x1), Math.Max(x0, x1), label, color ?? Colors.Grey));
 
     /// <summary>
-    /// A colour bar beside the plot naming ordered levels (e.g. widths "16", "64", "256"), coloured
+    /// A colour bar beside an x/y plot (a heatmap draws its own) naming ordered levels (e.g. widths "16", "64", "256"), coloured
     /// <see cref="Colors.Sequential"/>(i, levels.Count): colour series the same way to match.
     /// </summary>
     public void ColorBar(string? label, IReadOnlyList<string> levels)
