@@ -37,7 +37,7 @@ internal static class RawData
         }
         catch (UnauthorizedAccessException)
         {
-            throw new InputException($"{path}: permission denied");
+            throw new InputException($"{path}: {(Directory.Exists(path) ? "is a folder, not a file" : "permission denied")}");
         }
     }
 

@@ -157,9 +157,26 @@ public class NpyTests
     }
 
     [Fact]
-    public void MissingFileIsAnInputError()
+    public void MissingFileOrAFolderIsAnInputError()
     {
-        var e = Assert.Throws<InputException>(() => Npy.Read("/nonexistent/k.npy"));
-        Assert.Equal("/nonexistent/k.npy: no such file", e.Message);
+        Assert.Equal("/nonexistent/k.npy: no such file", Assert.Throws<InputException>(() => Npy.Read("/nonexistent/k.npy")).Message);
+        using var dir = new TempDir();
+        Assert.Equal($"{dir.Root}: is a folder, not a file", Assert.Throws<InputException>(() => Npy.Read(dir.Root)).Message);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ReadsFormatVersions2And3(int major)
+    {
+        // numpy writes 2.0 (4-byte header length) for huge headers and 3.0 for UTF-8 field names; the dict is the same.
+        var v1 = File.ReadAllBytes(FixtureFiles.Path("npy_f4_2x3.npy"));
+        int headerLength = v1[8] | v1[9] << 8;
+        byte[] v2 = [.. v1[..6], (byte)major, 0, (byte)headerLength, (byte)(headerLength >> 8), 0, 0, .. v1[10..]];
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.Path("v.npy"), v2);
+        var a = Npy.Read(dir.Path("v.npy"));
+        Assert.Equal([2, 3], a.Shape);
+        Assert.Equal(Expected("npy_f4_2x3.npy").Data, a.Data);
     }
 }
