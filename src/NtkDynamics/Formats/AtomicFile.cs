@@ -26,4 +26,15 @@ public static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>Writes UTF-8 text all or nothing, creating the folder if needed.</summary>
+    public static void WriteText(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Write(path, s =>
+        {
+            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true);
+            w.Write(text);
+        });
+    }
 }

@@ -76,7 +76,7 @@ public sealed class Figure
     /// </summary>
     public SavedFigure Save(string svgPath)
     {
-        FileOutput.WriteAtomic(svgPath, ToSvg());
+        Formats.AtomicFile.WriteText(svgPath, ToSvg());
         string png = Path.ChangeExtension(svgPath, ".png");
         string? skipped = FileOutput.SvgToPng(svgPath, png);
         return new SavedFigure(svgPath, skipped is null ? png : null, skipped);

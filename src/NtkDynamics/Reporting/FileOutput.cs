@@ -2,26 +2,9 @@ using System.Diagnostics;
 
 namespace NtkDynamics.Reporting;
 
-/// <summary>Atomic file writes and the optional external converter (rsvg-convert) the reports use.</summary>
+/// <summary>The optional external converter (rsvg-convert) the reports use.</summary>
 internal static class FileOutput
 {
-    /// <summary>Writes text to a temporary file beside path, then renames it over path: readers never see half a file.</summary>
-    public static void WriteAtomic(string path, string text)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(tmp, text);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
-
     /// <summary>The full path of an executable found on PATH, or null.</summary>
     public static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)

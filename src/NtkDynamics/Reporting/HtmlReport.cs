@@ -95,7 +95,7 @@ public sealed class HtmlReport(string title, string? subtitle = null)
     }
 
     /// <summary>Writes the page atomically (parent folders created).</summary>
-    public void Save(string path) => FileOutput.WriteAtomic(path, ToHtml());
+    public void Save(string path) => Formats.AtomicFile.WriteText(path, ToHtml());
 
     private HtmlReport Append(string html)
     {
