@@ -54,11 +54,13 @@ public sealed class AnalyticNtk
         CheckInputs(x1, n1, d, nameof(x1));
         CheckInputs(x2, n2, d, nameof(x2));
         bool symmetric = ReferenceEquals(x1, x2) && n1 == n2;
-        // g is (n1, n2): x·x'/d; q1 is (n1, L) and q2 is (n2, L): Σ^l(x, x) of hidden layers l = 1..L
+        // g is (n1, n2): x·x'/d; q1 is (n1, L+1) and q2 is (n2, L+1): |x|²/d and Σ^l(x, x) of layers l = 1..L
         var g = new double[n1 * n2];
         Blas.Gemm(false, true, n1, n2, d, 1.0 / d, x1, d, x2, d, 0.0, g, n2);
-        var q1 = HiddenVariances(x1, n1, d);
-        var q2 = symmetric ? q1 : HiddenVariances(x2, n2, d);
+        var q1 = Variances(x1, n1, d);
+        var q2 = symmetric ? q1 : Variances(x2, n2, d);
+        // The same rounding on the diagonal as in q, so that an input's angle with itself is exactly 0.
+        if (symmetric) for (int i = 0; i < n1; i++) g[i * n1 + i] = q1[i * (Depth + 1)];
         var result = new KernelMatrices(this, n1, n2, d, perLayer);
         int depth = Depth;
         Parallel.For(0, n1, i =>
@@ -66,7 +68,7 @@ public sealed class AnalyticNtk
             Span<double> e = stackalloc double[depth + 1], back = stackalloc double[depth + 1];
             for (int j = symmetric ? i : 0; j < n2; j++)
             {
-                result.Nngp[i * n2 + j] = Entry(g[i * n2 + j], q1.AsSpan(i * depth, depth), q2.AsSpan(j * depth, depth), e, back);
+                result.Nngp[i * n2 + j] = Entry(g[i * n2 + j], q1.AsSpan(i * (depth + 1) + 1, depth), q2.AsSpan(j * (depth + 1) + 1, depth), e, back);
                 result.Set(i * n2 + j, e, back);
             }
         });
@@ -98,18 +100,19 @@ public sealed class AnalyticNtk
         return sigma;
     }
 
-    // x is (n, d); returns (n, L): Σ^l(x, x) for l = 1..L.
-    private double[] HiddenVariances(double[] x, int n, int d)
+    // x is (n, d); returns (n, L+1): |x|²/d, then Σ^l(x, x) for l = 1..L.
+    private double[] Variances(double[] x, int n, int d)
     {
-        var q = new double[n * Depth];
+        var q = new double[n * (Depth + 1)];
         for (int i = 0; i < n; i++)
         {
             double xx = 0;
             for (int c = 0; c < d; c++) xx += x[i * d + c] * x[i * d + c];
-            double sigma = Square(LayerSigmaW(1)) * xx / d + SigmaB * SigmaB;
+            q[i * (Depth + 1)] = xx / d;
+            double sigma = Square(LayerSigmaW(1)) * q[i * (Depth + 1)] + SigmaB * SigmaB;
             for (int l = 1; l <= Depth; l++)
             {
-                q[i * Depth + l - 1] = sigma;
+                q[i * (Depth + 1) + l] = sigma;
                 sigma = Square(LayerSigmaW(l + 1)) * ArcCosine.Relu(sigma, sigma, sigma).Value + SigmaB * SigmaB;
             }
         }
