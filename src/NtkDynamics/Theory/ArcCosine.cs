@@ -27,6 +27,10 @@ public static class ArcCosine
     /// <summary>
     /// For (u, v) ~ N(0, [[q1, s], [s, q2]]): Value = E[relu(u) relu(v)] and Derivative = E[relu'(u) relu'(v)].
     /// </summary>
-    public static (double Value, double Derivative) Relu(double q1, double q2, double s) =>
-        (Order1(q1, q2, s) / 2, Order0(q1, q2, s) / 2);
+    public static (double Value, double Derivative) Relu(double q1, double q2, double s)
+    {
+        if (!(q1 > 0 && q2 > 0)) return (0, 0);
+        double theta = Angle(q1, q2, s);
+        return (Math.Sqrt(q1 * q2) * Kappa1(theta) / 2, Kappa0(theta) / 2);
+    }
 }
