@@ -33,8 +33,6 @@ public class DynamicsTests
         return new Problem(theta, Multiply(phiTest, M, p, phiT, N), Normal(N, K, 33), Normal(M, K, 34), Normal(N, K, 35));
     }
 
-    private static double Step(GradientDescentDynamics gd) => gd.StepSize;
-
     // t explicit steps f ← f - hΘ(f - y), f* ← f* - hΘ*(f - y); returns (f, f*).
     private static (double[] Train, double[] Test) Iterate(Problem p, double h, int steps)
     {
@@ -80,10 +78,10 @@ public class DynamicsTests
     {
         var p = rankDeficient ? RankDeficient() : Analytic();
         var gd = Dynamics(p, stepTimesLambdaMax, loss);
-        Assert.Equal(loss == MseLoss.Sum ? gd.LearningRate : gd.LearningRate / N, Step(gd), 15);
+        Assert.Equal(loss == MseLoss.Sum ? gd.LearningRate : gd.LearningRate / N, gd.StepSize, 15);
         foreach (int steps in new[] { 1, 7, 40 })
         {
-            var (train, test) = Iterate(p, Step(gd), steps);
+            var (train, test) = Iterate(p, gd.StepSize, steps);
             Assert.InRange(MaxAbsDiff(gd.TrainOutputs(p.F0, p.Y, K, steps, discrete: true), train), 0, 1e-10 * (1 + MaxAbs(train)));
             Assert.InRange(MaxAbsDiff(gd.TestOutputs(p.Cross, M, p.F0Test, p.F0, p.Y, K, steps, discrete: true), test), 0, 1e-10 * (1 + MaxAbs(test)));
         }
@@ -96,12 +94,12 @@ public class DynamicsTests
         var gd = Dynamics(p, 0.9, MseLoss.Sum);
         var spectrum = gd.Train;
         const int steps = 25;
-        var (train, _) = Iterate(p, Step(gd), steps);
+        var (train, _) = Iterate(p, gd.StepSize, steps);
         var modes = gd.ModeResiduals(p.F0, p.Y, K, steps, discrete: true);
         var decay = gd.Decay(steps, discrete: true);
         for (int r = 0; r < N; r++)
         {
-            double expected = Math.Pow(1 - Step(gd) * spectrum.Values[r], steps);
+            double expected = Math.Pow(1 - gd.StepSize * spectrum.Values[r], steps);
             Assert.Equal(expected, decay[r], 1e-15);
             for (int c = 0; c < K; c++)
             {
@@ -129,8 +127,8 @@ public class DynamicsTests
         const double t = 3.7, dt = 1e-4;
         var f = gd.TrainOutputs(p.F0, p.Y, K, t);
         var r = f.Select((v, i) => v - p.Y[i]).ToArray();
-        var expectedTrain = Multiply(p.Theta, N, N, r, K).Select(v => -Step(gd) * v).ToArray();
-        var expectedTest = Multiply(p.Cross, M, N, r, K).Select(v => -Step(gd) * v).ToArray();
+        var expectedTrain = Multiply(p.Theta, N, N, r, K).Select(v => -gd.StepSize * v).ToArray();
+        var expectedTest = Multiply(p.Cross, M, N, r, K).Select(v => -gd.StepSize * v).ToArray();
         var slopeTrain = Difference(gd.TrainOutputs(p.F0, p.Y, K, t + dt), gd.TrainOutputs(p.F0, p.Y, K, t - dt), 2 * dt);
         var slopeTest = Difference(gd.TestOutputs(p.Cross, M, p.F0Test, p.F0, p.Y, K, t + dt), gd.TestOutputs(p.Cross, M, p.F0Test, p.F0, p.Y, K, t - dt), 2 * dt);
         Assert.InRange(MaxAbsDiff(slopeTrain, expectedTrain), 0, 1e-6 * MaxAbs(expectedTrain));
@@ -164,7 +162,7 @@ public class DynamicsTests
         // Null modes never move: f_∞(X) = y + (projection of f_0 - y on the null space), reached by iterating
         var p = RankDeficient();
         var gd = Dynamics(p, 0.9, MseLoss.Sum);
-        var (train, test) = Iterate(p, Step(gd), 3000);
+        var (train, test) = Iterate(p, gd.StepSize, 3000);
         Assert.InRange(MaxAbsDiff(gd.TrainOutputs(p.F0, p.Y, K, double.PositiveInfinity, discrete: true), train), 0, 1e-8);
         Assert.InRange(MaxAbsDiff(gd.TestOutputs(p.Cross, M, p.F0Test, p.F0, p.Y, K, double.PositiveInfinity, discrete: true), test), 0, 1e-8);
         Assert.Equal(N - 4, Enumerable.Range(0, N).Count(gd.Train.IsNull));
