@@ -25,6 +25,7 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed"
   apt-get install -y -qq -o DPkg::Lock::Timeout=600 slurm-wlm munge >/dev/null || die "apt-get install slurm-wlm munge failed"
+  for c in $missing; do command -v "$c" >/dev/null || die "$c is still missing after installing slurm-wlm and munge (PATH=$PATH)"; done
   # Debian's packages start system daemons with /etc configs we do not use; ours run beside them on their own sockets and ports.
 fi
 
@@ -56,7 +57,7 @@ wait_for() {
 }
 
 mkdir -p "$dir"/{munge,state,spool}
-chmod 700 "$dir" "$dir/munge"
+chmod 755 "$dir" "$dir/munge"   # readable, so users other than root can submit; the key itself is root-only
 
 # 3. munge: our own key and socket, so a system munged (if any) is left alone.
 dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none

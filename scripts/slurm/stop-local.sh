@@ -14,13 +14,16 @@ fi
 export SLURM_CONF=$dir/slurm.conf
 
 # Pid from a pid file, only if that process is alive and has the expected name.
-pid_of() { local p; p=$(cat "$dir/$1.pid" 2>/dev/null) && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$1" ] && echo "$p"; }
-# stop_pids PID...: SIGTERM, up to 10 s grace, then SIGKILL.
+pid_of() { local p; p=$(cat "$dir/$1.pid" 2>/dev/null) && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$1" ] && running "$p" && echo "$p"; }
+# Alive and not a zombie (an init that does not reap, as in some containers, leaves ended daemons as zombies).
+running() { local s; s=$(cat /proc/"$1"/stat 2>/dev/null) && [ "$(echo "${s##*) }" | cut -c1)" != Z ]; }
+# stop_pids GRACE_SECONDS PID...: SIGTERM, up to GRACE_SECONDS, then SIGKILL.
 stop_pids() {
+  local grace=$1; shift
   [ $# -gt 0 ] || return 0
   kill "$@" 2>/dev/null
-  for _ in $(seq 50); do
-    local left=0; for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
+  for _ in $(seq $((grace * 5))); do
+    local left=0; for p in "$@"; do running "$p" && left=1; done
     [ $left = 0 ] && return 0; sleep 0.2
   done
   kill -9 "$@" 2>/dev/null; return 0
@@ -38,18 +41,16 @@ fi
 
 # 2. Daemons, compute side first.
 for d in slurmd slurmctld munged; do
-  p=$(pid_of $d) && { say "stopping $d ($p)"; stop_pids "$p"; }
+  p=$(pid_of $d) && { say "stopping $d ($p)"; stop_pids 10 "$p"; }
 done
 
 # 3. Leftovers of this instance (only if a daemon died): processes with a file open under $dir, such as
 #    slurmstepd logging to slurmd.log or a job script in the spool, and all their descendants.
 tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p"); done; }
-left=$(tree $(for f in /proc/[0-9]*/fd/*; do
-                t=$(readlink "$f" 2>/dev/null) && case $t in "$dir"/*) p=${f#/proc/}; echo "${p%%/*}";; esac
-              done | sort -u | grep -vx "$$") | sort -un)
+left=$(tree $(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -lname "$dir/*" 2>/dev/null | cut -d/ -f3 | sort -u | grep -vx "$$") | sort -un)
 if [ -n "$left" ]; then
   say "stopping leftover processes: $(for p in $left; do echo -n "$p($(cat /proc/$p/comm 2>/dev/null)) "; done)"
-  stop_pids $left
+  stop_pids 2 $left   # slurmstepd ignores SIGTERM
 fi
 
 rm -rf "$dir"
