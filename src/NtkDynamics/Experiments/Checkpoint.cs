@@ -1,0 +1,77 @@
+using System.Text.Json;
+using NtkDynamics.Formats;
+using NtkDynamics.Nn;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>Everything besides weights, momentum and reference kernels that a resumed run needs to continue exactly.</summary>
+public sealed record CheckpointState
+{
+    public int Step { get; init; }
+    public int PreviousStep { get; init; }
+    public double PreviousEpoch { get; init; }
+    public int SwitchTask { get; init; }
+    public double LossSum { get; init; }
+    public int LossCount { get; init; }
+    public List<double[]> AccuracyMatrix { get; init; } = [];
+    public double TrainSeconds { get; init; }
+    public double NtkSeconds { get; init; }
+    public double EvalSeconds { get; init; }
+    public int NtkMeasurements { get; init; }
+}
+
+/// <summary>
+/// checkpoints/step_NNNNNN/: model.safetensors (PyTorch names and layouts), optimizer.safetensors (momentum buffers),
+/// kernels.safetensors (Θ_0, Θ_switch, Θ_prev in float64) and state.json. Written into a temporary folder that is renamed
+/// whole, then `latest` is updated atomically; only the newest `keep` are kept. A kill at any moment leaves the previous one intact.
+/// </summary>
+public static class Checkpoint
+{
+    public static void Save(RunFolder run, Model model, Sgd optimizer, KernelTracker tracker, CheckpointState state, int keep)
+    {
+        Directory.CreateDirectory(run.Checkpoints);
+        string name = $"step_{state.Step:D6}", final = Path.Combine(run.Checkpoints, name), tmp = final + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        SafeTensors.Write(Path.Combine(tmp, "model.safetensors"), model.StateDict(),
+            new Dictionary<string, string> { ["architecture"] = model.Spec.Describe(), ["parametrisation"] = model.Parametrisation.Name });
+        var parameters = model.Parameters.ToDictionary(p => p.Name);
+        SafeTensors.Write(Path.Combine(tmp, "optimizer.safetensors"),
+            optimizer.Buffers.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value, parameters[kv.Key].Value.Shape)));
+        var kernels = new Dictionary<string, NdArray>();
+        foreach (var (key, k) in new[] { ("initial", tracker.Initial), ("switch", tracker.AtSwitch), ("previous", tracker.Previous) })
+            if (k is not null) kernels[key] = new NdArray(k, k.Length);
+        SafeTensors.WriteArrays(Path.Combine(tmp, "kernels.safetensors"), kernels);
+        AtomicFile.WriteText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Json.Indented));
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(tmp, final);
+        AtomicFile.WriteText(Path.Combine(run.Checkpoints, "latest"), name + "\n");
+        foreach (var old in Directory.GetDirectories(run.Checkpoints, "step_*").Where(d => !d.EndsWith(".tmp")).Order().SkipLast(keep))
+            Directory.Delete(old, true);
+    }
+
+    /// <summary>The newest complete checkpoint's folder, or null.</summary>
+    public static string? Latest(RunFolder run)
+    {
+        string latest = Path.Combine(run.Checkpoints, "latest");
+        if (!File.Exists(latest)) return null;
+        string dir = Path.Combine(run.Checkpoints, File.ReadAllText(latest).Trim());
+        return Directory.Exists(dir) ? dir : null;
+    }
+
+    /// <summary>Restores weights, momentum and reference kernels; returns the saved state.</summary>
+    public static CheckpointState Load(string dir, Model model, Sgd optimizer, KernelTracker tracker)
+    {
+        model.LoadStateDict(SafeTensors.Read(Path.Combine(dir, "model.safetensors")), Path.Combine(dir, "model.safetensors"));
+        optimizer.Buffers.Clear();
+        foreach (var (name, t) in SafeTensors.Read(Path.Combine(dir, "optimizer.safetensors"))) optimizer.Buffers[name] = t.Data;
+        var kernels = SafeTensors.ReadArrays(Path.Combine(dir, "kernels.safetensors")).Arrays;
+        double[]? K(string key) => kernels.TryGetValue(key, out var a) ? a.ToDouble() : null;
+        tracker.Initial = K("initial"); tracker.AtSwitch = K("switch"); tracker.Previous = K("previous");
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")))
+            ?? throw new InputException($"{dir}/state.json: empty");
+        tracker.PreviousStep = state.PreviousStep; tracker.PreviousEpoch = state.PreviousEpoch; tracker.SwitchTask = state.SwitchTask;
+        return state;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json;
+using NtkDynamics.Formats;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>
+/// The files of one run (docs/run-folder.md): whole-file writes are atomic, table rows are appended a whole line at a
+/// time and flushed, and on resume rows past the checkpoint (or a torn last line) are cut away.
+/// </summary>
+public sealed class RunFolder(string path)
+{
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+    public string Config => File("config.yaml");
+    public string Status => File("status.json");
+    public string Metrics => File("metrics.jsonl");
+    public string Accuracy => File("accuracy.csv");
+    public string Summary => File("summary.json");
+    public string Kernels => File("kernels");
+    public string Checkpoints => File("checkpoints");
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public const string AccuracyHeader = "step,epoch,trained_task,eval_task,accuracy,loss";
+
+    /// <summary>Writes status.json: state running / finished / diverged / failed, with the reason and step.</summary>
+    public void WriteStatus(string state, int step, int totalSteps, string? reason = null) =>
+        AtomicFile.WriteText(Status, JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["state"] = state, ["reason"] = reason, ["step"] = step, ["total_steps"] = totalSteps,
+            ["updated"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        }, Json.Indented));
+
+    /// <summary>The state in status.json, or null when there is none.</summary>
+    public string? ReadState()
+    {
+        if (!System.IO.File.Exists(Status)) return null;
+        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(Status));
+        return doc.RootElement.GetProperty("state").GetString();
+    }
+
+    /// <summary>Appends one line (with its newline) and flushes it to disk.</summary>
+    public static void AppendLine(string file, string line)
+    {
+        using var fs = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        fs.Write(bytes);
+        fs.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Keeps the lines of <paramref name="file"/> that are complete and whose step (read by <paramref name="stepOf"/>) is at
+    /// most <paramref name="lastStep"/>; a torn last line (no newline) is dropped.
+    /// </summary>
+    public static void TruncateAfter(string file, int lastStep, Func<string, int?> stepOf)
+    {
+        if (!System.IO.File.Exists(file)) return;
+        string text = System.IO.File.ReadAllText(file);
+        int end = text.LastIndexOf('\n') + 1;
+        var kept = text[..end].Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => stepOf(l) is not int s || s <= lastStep);
+        AtomicFile.WriteText(file, string.Concat(kept.Select(l => l + "\n")));
+    }
+}
+
+/// <summary>JSON options shared by the run files.</summary>
+public static class Json
+{
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NtkDynamics.Continual;
+using NtkDynamics.Data;
+using NtkDynamics.Formats;
+using NtkDynamics.Nn;
+using NtkDynamics.Ntk;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>
+/// Trains task after task, measuring the probe eNTK and the accuracy on every task on schedule, into a run folder
+/// (docs/run-folder.md); checkpoints so that a killed run resumes from its last checkpoint and ends with the same metrics.
+/// </summary>
+public sealed class Runner
+{
+    private readonly ExperimentConfig _config;
+    private readonly Experiment _experiment;
+    private readonly RunFolder _run;
+    private readonly Schedule _schedule;
+    private readonly Sgd _optimizer;
+    private readonly KernelTracker _tracker;
+    private readonly Action<RunEvent> _observe;
+    private CheckpointState _state = new();
+    private (int Task, int Epoch, int[] Order)? _order;
+    private double _lastLambda = double.NaN, _lastAccuracy = double.NaN;
+
+    private Runner(ExperimentConfig config, RunFolder run, Action<RunEvent>? observe)
+    {
+        _config = config; _run = run; _observe = observe ?? (_ => { });
+        _experiment = Experiment.Build(config, msg => _observe(new RunEvent("message", 0, 0, 0, 0, 0, Message: msg)));
+        var stream = _experiment.Stream;
+        _schedule = new Schedule(stream.Tasks.Select(t => t.TrainIndices.Length).ToArray(), config);
+        var t = config.Train;
+        _optimizer = new Sgd(_experiment.Model.Parameters, t.LrValue, t.Momentum, t.WeightDecay, t.Nesterov);
+        _tracker = new KernelTracker(stream.Probe.Labels, stream.NumClasses, config.Ntk.TopEigenvalues);
+    }
+
+    /// <summary>The folder a config's run goes to: output/name.</summary>
+    public static string FolderOf(ExperimentConfig config) => Path.Combine(config.Output, config.Name);
+
+    /// <summary>
+    /// Starts a new run in <paramref name="folder"/> (default output/name). An existing run folder is an error unless
+    /// <paramref name="overwrite"/>. Returns the run folder.
+    /// </summary>
+    public static RunFolder Start(ExperimentConfig config, string? folder = null, bool overwrite = false, Action<RunEvent>? observe = null)
+    {
+        var run = new RunFolder(folder ?? FolderOf(config));
+        if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any())
+        {
+            if (!overwrite)
+                throw new InputException($"{run.Path}: a run folder is already there (state {run.ReadState() ?? "unknown"}); resume it with --resume, or pass --force to start over");
+            Directory.Delete(run.Path, true);
+        }
+        Directory.CreateDirectory(run.Path);
+        var runner = new Runner(config, run, observe);
+        runner.WriteFreshFiles();
+        runner.Loop(0);
+        return run;
+    }
+
+    /// <summary>Continues a run from its last checkpoint (or from the start when it has none); a finished run is left as it is.</summary>
+    public static RunFolder Resume(string folder, Action<RunEvent>? observe = null)
+    {
+        var run = new RunFolder(folder);
+        if (!File.Exists(run.Config)) throw new InputException($"{run.Path}: not a run folder (no config.yaml)");
+        if (run.ReadState() == "finished") return run;
+        var config = ExperimentConfig.Load(run.Config);
+        var runner = new Runner(config, run, observe);
+        string? checkpoint = Checkpoint.Latest(run);
+        if (checkpoint is null)
+        {
+            runner.WriteFreshFiles();
+            runner.Loop(0);
+            return run;
+        }
+        runner._state = Checkpoint.Load(checkpoint, runner._experiment.Model, runner._optimizer, runner._tracker);
+        int step = runner._state.Step;
+        RunFolder.TruncateAfter(run.Metrics, step, StepOfJson);
+        RunFolder.TruncateAfter(run.Accuracy, step, StepOfCsv);
+        if (Directory.Exists(run.Kernels))
+            foreach (var f in Directory.GetFiles(run.Kernels, "step_*.npy").Where(f => int.Parse(Path.GetFileNameWithoutExtension(f)[5..]) > step))
+                File.Delete(f);
+        runner._observe(new RunEvent("message", step, runner._schedule.TotalSteps, 0, 0, 0, Message: $"resuming {run.Path} from step {step}"));
+        runner.Loop(step);
+        return run;
+    }
+
+    private static int? StepOfJson(string line)
+    {
+        try { using var d = JsonDocument.Parse(line); return d.RootElement.GetProperty("step").GetInt32(); }
+        catch (JsonException) { return int.MaxValue; }
+    }
+
+    private static int? StepOfCsv(string line) =>
+        line.StartsWith("step,") ? null : int.TryParse(line.Split(',')[0], out int s) ? s : int.MaxValue;
+
+    private void WriteFreshFiles()
+    {
+        var stream = _experiment.Stream;
+        AtomicFile.WriteText(_run.Config, _config.ToYaml());
+        AtomicFile.WriteText(_run.File("stream.txt"), stream.Describe() + $"model: {_experiment.Model}\n");
+        AtomicFile.WriteText(_run.File("stream.json"), JsonSerializer.Serialize(StreamInfo(), Json.Indented));
+        Npy.Write(_run.File("probe.npy"), stream.Probe.Images);
+        Npy.Write(_run.File("probe_labels.npy"), stream.Probe.Labels.Select(l => (long)l).ToArray(), stream.Probe.Labels.Length);
+        AtomicFile.WriteText(_run.Metrics, "");
+        AtomicFile.WriteText(_run.Accuracy, RunFolder.AccuracyHeader + "\n");
+        if (_config.Ntk.SaveKernels) Directory.CreateDirectory(_run.Kernels);
+    }
+
+    private Dictionary<string, object?> StreamInfo()
+    {
+        var s = _experiment.Stream;
+        return new()
+        {
+            ["kind"] = s.Kind, ["head"] = s.Head == HeadKind.TaskIncremental ? "task-incremental" : "class-incremental",
+            ["similarity_measure"] = s.SimilarityMeasure, ["num_classes"] = s.NumClasses, ["class_names"] = s.HeadClassNames,
+            ["steps_per_task"] = s.Tasks.Select(t => _schedule.EndStep[t.Index] - _schedule.StartStep[t.Index]).ToArray(),
+            ["total_steps"] = _schedule.TotalSteps,
+            ["model"] = _experiment.Model.Spec.Describe(), ["parameters"] = _experiment.Model.ParameterCount,
+            ["tasks"] = s.Tasks.Select(t => new Dictionary<string, object?>
+            {
+                ["index"] = t.Index, ["name"] = t.Name, ["classes"] = t.Classes, ["class_names"] = t.Classes.Select(c => s.Data.ClassNames[c]).ToArray(),
+                ["weights"] = t.Weights, ["train_size"] = t.TrainIndices.Length, ["test_size"] = t.TestIndices.Length, ["similarity"] = t.Similarity,
+                ["start_step"] = _schedule.StartStep[t.Index], ["end_step"] = _schedule.EndStep[t.Index], ["steps_per_epoch"] = _schedule.StepsPerEpoch[t.Index],
+            }).ToArray(),
+        };
+    }
+
+    private void Loop(int fromStep)
+    {
+        var model = _experiment.Model;
+        var stream = _experiment.Stream;
+        int total = _schedule.TotalSteps, tasks = stream.Tasks.Count;
+        _run.WriteStatus("running", fromStep, total);
+        _observe(new RunEvent("start", fromStep, total, _schedule.TaskOf(fromStep), tasks, _schedule.EpochAt(fromStep)));
+        try
+        {
+            if (fromStep == 0)
+            {
+                Measure(0);
+                Evaluate(0);
+            }
+            var grad = new Tensor(1, 1);
+            for (int step = fromStep + 1; step <= total; step++)
+            {
+                var (task, epoch, batchIndex) = _schedule.Locate(step);
+                if (step == _schedule.StartStep[task] + 1) _tracker.Switch(task);
+                var sw = Stopwatch.StartNew();
+                var batch = stream.Batch(Split.Train, Minibatch(task, epoch, batchIndex));
+                var logits = model.Forward(batch.Images);
+                if (!grad.ShapeEquals(logits.Shape)) grad = new Tensor(logits.Shape);
+                double loss = _config.Train.Loss == "mse"
+                    ? Losses.MeanSquaredError(logits, OneHot(batch.Labels, logits.Shape[1]), grad)
+                    : Losses.CrossEntropy(logits, batch.Labels, grad, stream.LogitMask(task));
+                if (!double.IsFinite(loss))
+                {
+                    _run.WriteStatus("diverged", step, total, $"the training loss is {loss} at step {step} (task {task}, epoch {epoch}); lower train.lr");
+                    _observe(new RunEvent("end", step, total, task, tasks, _schedule.EpochAt(step), loss, Message: "diverged"));
+                    return;
+                }
+                model.ZeroGrad();
+                model.Backward(grad);
+                _optimizer.Step();
+                _state = _state with { LossSum = _state.LossSum + loss, LossCount = _state.LossCount + 1, TrainSeconds = _state.TrainSeconds + sw.Elapsed.TotalSeconds };
+                if (_schedule.IsMeasurement(step)) Measure(step);
+                if (_schedule.IsEvaluation(step)) Evaluate(step);
+                if (_schedule.IsCheckpoint(step)) SaveCheckpoint(step);
+                _observe(new RunEvent("step", step, total, task, tasks, _schedule.EpochAt(step), loss, _lastLambda, _lastAccuracy));
+            }
+            WriteSummary(total);
+            _run.WriteStatus("finished", total, total);
+            _observe(new RunEvent("end", total, total, tasks - 1, tasks, _schedule.EpochAt(total), Message: "finished"));
+        }
+        catch (Exception e)
+        {
+            _run.WriteStatus("failed", _state.Step, total, e.Message.Split('\n')[0]);
+            throw;
+        }
+    }
+
+    // The epoch's order of the task's training images is a function of (seed, task, epoch), so a resumed run draws the same batches.
+    private int[] Minibatch(int task, int epoch, int batchIndex)
+    {
+        if (_order is not { } o || o.Task != task || o.Epoch != epoch)
+        {
+            var order = (int[])_experiment.Stream.Tasks[task].TrainIndices.Clone();
+            new Rng(_config.Seed * 0x9E3779B97F4A7C15UL ^ ((ulong)task << 32) ^ (ulong)epoch ^ 0x5851F42D4C957F2DUL).Shuffle(order.AsSpan());
+            _order = o = (task, epoch, order);
+        }
+        int b = _config.Train.BatchSize, start = batchIndex * b;
+        return o.Order[start..Math.Min(start + b, o.Order.Length)];
+    }
+
+    private static Tensor OneHot(int[] labels, int k)
+    {
+        var y = new Tensor(labels.Length, k);
+        for (int i = 0; i < labels.Length; i++) y.Data[i * k + labels[i]] = 1f;
+        return y;
+    }
+
+    private void Measure(int step)
+    {
+        var sw = Stopwatch.StartNew();
+        var n = _config.Ntk;
+        var options = new NtkOptions(NtkOptions.ParseKind(n.Kind), 0, (long)(n.BudgetGiB * (1L << 30)), n.Method);
+        var kernel = EmpiricalNtk.Compute(_experiment.Model, _experiment.Stream.Probe.Images, options);
+        string? file = null;
+        if (n.SaveKernels)
+        {
+            file = $"kernels/step_{step:D6}.npy";
+            Npy.Write(_run.File(file), kernel.Values, kernel.Size, kernel.Size);
+        }
+        int task = _schedule.TaskOf(step);
+        double? loss = _state.LossCount > 0 ? _state.LossSum / _state.LossCount : null;
+        var row = _tracker.Measure(kernel, step, _schedule.EpochAt(step), task, step - _schedule.StartStep[task], loss, file, sw.Elapsed.TotalSeconds);
+        RunFolder.AppendLine(_run.Metrics, KernelTracker.ToJsonLine(row));
+        _lastLambda = (double)row["lambda_max"]!;
+        _state = _state with
+        {
+            LossSum = 0, LossCount = 0, NtkSeconds = _state.NtkSeconds + sw.Elapsed.TotalSeconds, NtkMeasurements = _state.NtkMeasurements + 1,
+            PreviousStep = _tracker.PreviousStep, PreviousEpoch = _tracker.PreviousEpoch, SwitchTask = _tracker.SwitchTask,
+        };
+        _observe(new RunEvent("measure", step, _schedule.TotalSteps, task, _experiment.Stream.Tasks.Count, _schedule.EpochAt(step), loss, _lastLambda));
+    }
+
+    private void Evaluate(int step)
+    {
+        var sw = Stopwatch.StartNew();
+        var stream = _experiment.Stream;
+        int trained = _schedule.TaskOf(step);
+        var accuracies = new double[stream.Tasks.Count];
+        foreach (var task in stream.Tasks)
+        {
+            var (accuracy, loss) = Test(task);
+            accuracies[task.Index] = accuracy;
+            RunFolder.AppendLine(_run.Accuracy, string.Join(",", step.ToString(CultureInfo.InvariantCulture),
+                _schedule.EpochAt(step).ToString("R", CultureInfo.InvariantCulture), trained, task.Index,
+                accuracy.ToString("R", CultureInfo.InvariantCulture), loss.ToString("R", CultureInfo.InvariantCulture)));
+        }
+        _lastAccuracy = accuracies[trained];
+        var matrix = _state.AccuracyMatrix;
+        if (step > 0 && _schedule.IsTaskEnd(step) && matrix.Count == trained) matrix = [.. matrix, accuracies];
+        _state = _state with { AccuracyMatrix = matrix, EvalSeconds = _state.EvalSeconds + sw.Elapsed.TotalSeconds };
+        _observe(new RunEvent("eval", step, _schedule.TotalSteps, trained, stream.Tasks.Count, _schedule.EpochAt(step), Accuracy: _lastAccuracy));
+    }
+
+    // Accuracy and mean cross-entropy on one task's test set (logits masked to the task under the task-incremental head).
+    private (double Accuracy, double Loss) Test(StreamTask task)
+    {
+        var stream = _experiment.Stream;
+        var mask = stream.LogitMask(task.Index);
+        int b = _config.Eval.BatchSize, correct = 0;
+        double lossSum = 0;
+        for (int start = 0; start < task.TestIndices.Length; start += b)
+        {
+            var idx = task.TestIndices[start..Math.Min(start + b, task.TestIndices.Length)];
+            var batch = stream.Batch(Split.Test, idx);
+            var logits = _experiment.Model.Forward(batch.Images);
+            lossSum += Losses.CrossEntropy(logits, batch.Labels, new Tensor(logits.Shape), mask) * idx.Length;
+            var predicted = Losses.ArgMax(logits, mask);
+            for (int i = 0; i < idx.Length; i++) if (predicted[i] == batch.Labels[i]) correct++;
+        }
+        int n = Math.Max(1, task.TestIndices.Length);
+        return ((double)correct / n, lossSum / n);
+    }
+
+    private void SaveCheckpoint(int step)
+    {
+        _state = _state with { Step = step };
+        Checkpoint.Save(_run, _experiment.Model, _optimizer, _tracker, _state, _config.Checkpoint.Keep);
+    }
+
+    private void WriteSummary(int steps)
+    {
+        var r = _state.AccuracyMatrix.ToArray();
+        double? F(double v) => double.IsFinite(v) ? v : null;
+        AtomicFile.WriteText(_run.Summary, JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["accuracy_matrix"] = r,
+            ["average_accuracy"] = r.Length > 0 ? ContinualMetrics.AverageAccuracy(r) : null,
+            ["forgetting"] = r.Length > 0 ? F(ContinualMetrics.Forgetting(r)) : null,
+            ["backward_transfer"] = r.Length > 0 ? F(ContinualMetrics.BackwardTransfer(r)) : null,
+            ["steps"] = steps, ["train_seconds"] = Math.Round(_state.TrainSeconds, 3), ["ntk_seconds"] = Math.Round(_state.NtkSeconds, 3),
+            ["eval_seconds"] = Math.Round(_state.EvalSeconds, 3), ["ntk_measurements"] = _state.NtkMeasurements,
+        }, Json.Indented));
+    }
+}
