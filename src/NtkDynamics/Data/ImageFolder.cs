@@ -141,8 +141,8 @@ public static class ImageFolder
         try
         {
             using Stream file = File.OpenRead(archive);
-            using Stream tar = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new TarReader(tar);
+            using var tar = new TarEndCheck(IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file);
+            using var reader = new TarReader(tar, leaveOpen: true);
             while (reader.GetNextEntry() is { } entry)
             {
                 last = entry.Name;
@@ -165,6 +165,8 @@ public static class ImageFolder
                 entry.DataStream?.ReadExactly(bytes);
                 images.Add(new RawImage(ToSplit(parts[^3]), parts[^2], display, bytes));
             }
+            if (!tar.EndsWithMarker())
+                throw new InputException($"{archive}: archive is truncated after entry {last} (no end-of-archive marker)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
