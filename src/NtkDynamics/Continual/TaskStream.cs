@@ -185,4 +185,21 @@ public sealed class TaskStream
 /// <param name="ProbeSize">Images in each probe (key stream.probe_size).</param>
 /// <param name="ProbeSplit">Where probe images come from (key stream.probe_split); the test split by default, so the probe is never trained on.</param>
 /// <param name="Normalizer">Normalisation statistics; null computes them from the data set's train split.</param>
-public sealed record StreamOptions(HeadKind Head = HeadKind.ClassIncremental, int ProbeSize = 32, Split ProbeSplit = Split.Test, Normalizer? Normalizer = null);
+public sealed record StreamOptions(HeadKind Head = HeadKind.ClassIncremental, int ProbeSize = 32, Split ProbeSplit = Split.Test, Normalizer? Normalizer = null)
+{
+    /// <summary>"class-incremental" or "task-incremental" (the config's stream.head).</summary>
+    public static HeadKind ParseHead(string text) => text.ToLowerInvariant() switch
+    {
+        "class-incremental" => HeadKind.ClassIncremental,
+        "task-incremental" => HeadKind.TaskIncremental,
+        _ => throw new InputException($"stream.head: {text} is not class-incremental or task-incremental"),
+    };
+
+    /// <summary>"train" or "test" (the config's stream.probe_split).</summary>
+    public static Split ParseSplit(string text) => text.ToLowerInvariant() switch
+    {
+        "train" => Split.Train,
+        "test" => Split.Test,
+        _ => throw new InputException($"stream.probe_split: {text} is not train or test"),
+    };
+}

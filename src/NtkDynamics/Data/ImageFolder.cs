@@ -96,6 +96,7 @@ public static class ImageFolder
         var train = classDirs.Where(d => d.Item1 == Split.Train).Select(d => d.Item2).Order(StringComparer.Ordinal).ToArray();
         var test = classDirs.Where(d => d.Item1 == Split.Test).Select(d => d.Item2).Order(StringComparer.Ordinal).ToArray();
         if (train.Length == 0) throw new InputException($"{path}: the train split has no class folders");
+        if (test.Length == 0) throw new InputException($"{path}: no test (or val) split with class folders");
         if (!train.SequenceEqual(test))
         {
             string odd = train.Except(test).Concat(test.Except(train)).First();

@@ -189,6 +189,10 @@ public class StreamsTests
         Fails("stream.probe_size: must be positive", () => Streams.ClassSplit(Ten, 1, 2, options: new StreamOptions(ProbeSize: 0)));
         Fails("stream.probe_size: the probe needs 21 test images of class 0 but there are 20", () => Streams.ClassSplit(Ten, 1, 2, options: new StreamOptions(ProbeSize: 42)));
 
+        Fails("stream.head: both is not class-incremental or task-incremental", () => StreamOptions.ParseHead("both"));
+        Fails("stream.probe_split: val is not train or test", () => StreamOptions.ParseSplit("val"));
+        Assert.Equal(HeadKind.TaskIncremental, StreamOptions.ParseHead("Task-Incremental"));
+
         // an empty class: a data set whose class 2 has no images
         var keep = Enumerable.Range(0, Ten.Train.Count).Where(i => Ten.Train.Labels[i] != 2).ToArray();
         var holed = new ImageDataset("holed", "memory", Ten.ClassNames, Ten.Train.Select(keep), Ten.Test);
