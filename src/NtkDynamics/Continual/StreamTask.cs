@@ -31,7 +31,7 @@ public sealed class StreamTask
     /// <summary>Over the head's logits: true for this task's classes (the trainer masks the rest under the task-incremental head).</summary>
     public required bool[] Mask { get; init; }
 
-    /// <summary>n samples of this task (by its class weights) from the probe split, normalised.</summary>
+    /// <summary>n samples from this task's distribution (its classes, in proportion to its weights) from the probe split, normalised.</summary>
     public required Probe Probe { get; init; }
 }
 

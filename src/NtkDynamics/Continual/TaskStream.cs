@@ -48,6 +48,7 @@ public sealed class TaskStream
     public Probe Probe { get; }
 
     private readonly int[] _toHead;
+    private readonly int[][][] _pools; // [split][class] -> the split's indices of that class, ascending
 
     internal TaskStream(string kind, ImageDataset data, IReadOnlyList<TaskPlan> plans, string similarityMeasure, StreamOptions options, ulong seed)
     {
@@ -63,18 +64,17 @@ public sealed class TaskStream
         for (int h = 0; h < HeadClasses.Length; h++) _toHead[HeadClasses[h]] = h;
 
         Rng sampleRng = RngFor(seed, SampleStream), probeRng = RngFor(seed, ProbeStream);
-        int[][] trainPools = data.Train.IndicesPerClass(data.NumClasses), testPools = data.Test.IndicesPerClass(data.NumClasses);
+        _pools = [data.Train.IndicesPerClass(data.NumClasses), data.Test.IndicesPerClass(data.NumClasses)];
         var tasks = new List<StreamTask>();
         foreach (var plan in plans)
         {
             Rng taskRng = sampleRng.Fork();
-            int[] train = Draw(plan.Classes, plan.TrainCounts, trainPools, taskRng, plan, "train");
-            int[] test = Draw(plan.Classes, plan.TestCounts, testPools, taskRng, plan, "test");
+            int[] train = Draw(plan.Classes, plan.TrainCounts, _pools[(int)Split.Train], taskRng, plan, "train");
+            int[] test = Draw(plan.Classes, plan.TestCounts, _pools[(int)Split.Test], taskRng, plan, "test");
             var mask = new bool[NumClasses];
             foreach (int c in plan.Classes) mask[_toHead[c]] = true;
-            var pools = options.ProbeSplit == Split.Train ? train : test;
             int[] probeCounts = Allocation.LargestRemainder(options.ProbeSize, plan.Weights);
-            var probe = MakeProbe(options.ProbeSplit, plan.Classes, probeCounts, PerClass(pools, data[options.ProbeSplit], plan.Classes), probeRng.Fork(), $"{plan.Key} (probe)");
+            var probe = MakeProbe(options.ProbeSplit, plan.Classes, probeCounts, probeRng.Fork(), "stream.probe_size");
             tasks.Add(new StreamTask
             {
                 Index = tasks.Count, Name = plan.Name, Classes = plan.Classes, Weights = plan.Weights,
@@ -83,8 +83,7 @@ public sealed class TaskStream
         }
         Tasks = tasks;
         int[] balanced = Allocation.LargestRemainder(options.ProbeSize, Enumerable.Repeat(1.0, NumClasses).ToArray());
-        var splitPools = options.ProbeSplit == Split.Train ? trainPools : testPools;
-        Probe = MakeProbe(options.ProbeSplit, HeadClasses, balanced, HeadClasses.Select(c => splitPools[c]).ToArray(), probeRng.Fork(), "stream.probe_size");
+        Probe = MakeProbe(options.ProbeSplit, HeadClasses, balanced, probeRng.Fork(), "stream.probe_size");
     }
 
     internal const int SampleStream = 0, ProbeStream = 1, ClassOrderStream = 2;
@@ -135,10 +134,6 @@ public sealed class TaskStream
         return text.ToString();
     }
 
-    /// <summary>For each class, the task's indices of that class (task indices are a subset of the split).</summary>
-    private static int[][] PerClass(int[] indices, ImageSplit split, int[] classes) =>
-        classes.Select(c => indices.Where(i => split.Labels[i] == c).ToArray()).ToArray();
-
     /// <summary>
     /// Indices of <paramref name="counts"/>[k] images of each of <paramref name="classes"/>, without replacement
     /// (null counts: all images of the classes), ascending.
@@ -162,14 +157,19 @@ public sealed class TaskStream
         return chosen.ToArray();
     }
 
-    private Probe MakeProbe(Split split, int[] classes, int[] counts, int[][] pools, Rng rng, string key)
+    /// <summary>
+    /// A probe of counts[k] images of each of <paramref name="classes"/>, drawn without replacement from all of the
+    /// split's images of that class, sorted by head label, then index.
+    /// </summary>
+    private Probe MakeProbe(Split split, int[] classes, int[] counts, Rng rng, string key)
     {
         var chosen = new List<int>();
         for (int k = 0; k < classes.Length; k++)
         {
-            if (counts[k] > pools[k].Length)
-                throw new InputException($"{key}: the probe needs {counts[k]} {split.ToString().ToLowerInvariant()} images of class {classes[k]} but there are {pools[k].Length}");
-            int[] copy = (int[])pools[k].Clone();
+            int[] pool = _pools[(int)split][classes[k]];
+            if (counts[k] > pool.Length)
+                throw new InputException($"{key}: the probe needs {counts[k]} {split.ToString().ToLowerInvariant()} images of class {classes[k]} but there are {pool.Length}");
+            int[] copy = (int[])pool.Clone();
             rng.Shuffle(copy.AsSpan());
             chosen.AddRange(copy.AsSpan(0, counts[k]));
         }
@@ -185,4 +185,21 @@ public sealed class TaskStream
 /// <param name="ProbeSize">Images in each probe (key stream.probe_size).</param>
 /// <param name="ProbeSplit">Where probe images come from (key stream.probe_split); the test split by default, so the probe is never trained on.</param>
 /// <param name="Normalizer">Normalisation statistics; null computes them from the data set's train split.</param>
-public sealed record StreamOptions(HeadKind Head = HeadKind.ClassIncremental, int ProbeSize = 32, Split ProbeSplit = Split.Test, Normalizer? Normalizer = null);
+public sealed record StreamOptions(HeadKind Head = HeadKind.ClassIncremental, int ProbeSize = 32, Split ProbeSplit = Split.Test, Normalizer? Normalizer = null)
+{
+    /// <summary>"class-incremental" or "task-incremental" (the config's stream.head).</summary>
+    public static HeadKind ParseHead(string text) => text.ToLowerInvariant() switch
+    {
+        "class-incremental" => HeadKind.ClassIncremental,
+        "task-incremental" => HeadKind.TaskIncremental,
+        _ => throw new InputException($"stream.head: {text} is not class-incremental or task-incremental"),
+    };
+
+    /// <summary>"train" or "test" (the config's stream.probe_split).</summary>
+    public static Split ParseSplit(string text) => text.ToLowerInvariant() switch
+    {
+        "train" => Split.Train,
+        "test" => Split.Test,
+        _ => throw new InputException($"stream.probe_split: {text} is not train or test"),
+    };
+}

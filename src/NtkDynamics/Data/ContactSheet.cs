@@ -22,6 +22,7 @@ public static class ContactSheet
         var (grid, width, height) = Grid(data, data[split], perClass, seed);
         byte[] png = Png.Encode(grid, width, height, 3);
         byte[] bytes = path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Svg(data, data[split], png, width, height) : png;
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder) Directory.CreateDirectory(folder);
         string temp = path + ".tmp";
         File.WriteAllBytes(temp, bytes);
         File.Move(temp, path, overwrite: true);

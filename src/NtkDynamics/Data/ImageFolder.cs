@@ -96,6 +96,7 @@ public static class ImageFolder
         var train = classDirs.Where(d => d.Item1 == Split.Train).Select(d => d.Item2).Order(StringComparer.Ordinal).ToArray();
         var test = classDirs.Where(d => d.Item1 == Split.Test).Select(d => d.Item2).Order(StringComparer.Ordinal).ToArray();
         if (train.Length == 0) throw new InputException($"{path}: the train split has no class folders");
+        if (test.Length == 0) throw new InputException($"{path}: no test (or val) split with class folders");
         if (!train.SequenceEqual(test))
         {
             string odd = train.Except(test).Concat(test.Except(train)).First();
@@ -141,8 +142,8 @@ public static class ImageFolder
         try
         {
             using Stream file = File.OpenRead(archive);
-            using Stream tar = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new TarReader(tar);
+            using var tar = new TarEndCheck(IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file);
+            using var reader = new TarReader(tar, leaveOpen: true);
             while (reader.GetNextEntry() is { } entry)
             {
                 last = entry.Name;
@@ -165,6 +166,8 @@ public static class ImageFolder
                 entry.DataStream?.ReadExactly(bytes);
                 images.Add(new RawImage(ToSplit(parts[^3]), parts[^2], display, bytes));
             }
+            if (!tar.EndsWithMarker())
+                throw new InputException($"{archive}: archive is truncated after entry {last} (no end-of-archive marker)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {

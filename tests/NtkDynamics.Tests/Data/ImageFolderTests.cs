@@ -157,6 +157,21 @@ public class ImageFolderTests
         Assert.Contains("all.tar.gz", e.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Archive_cut_between_entries_is_an_error_not_a_smaller_data_set(bool gzip)
+    {
+        using var dir = new TempFolder();
+        WriteTar(dir.File("whole.tar"), Jpegs(), gzip: false);
+        byte[] tar = File.ReadAllBytes(dir.File("whole.tar"))[..^1024]; // drop the end-of-archive marker: every entry is intact
+        File.WriteAllBytes(dir.File("cut.tar.gz"), gzip ? IdxTests.Gzip(tar) : tar);
+        var e = Assert.Throws<InputException>(() => ImageFolder.Load(dir.File("cut.tar.gz"), "tiny", null));
+        Assert.StartsWith(dir.File("cut.tar.gz: archive is"), e.Message);
+        Assert.Contains("truncated after entry test/emu/0001.jpg", e.Message);
+        Assert.Equal(15, ImageFolder.Load(dir.File("whole.tar"), "tiny", null).Train.Count + ImageFolder.Load(dir.File("whole.tar"), "tiny", null).Test.Count);
+    }
+
     [Fact]
     public void Empty_class_and_mismatched_classes_are_errors()
     {
