@@ -58,5 +58,14 @@ public sealed class KernelTracker(int[] probeLabels, int numClasses, int topEige
 
     private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
 
-    public static string ToJsonLine(Dictionary<string, object?> row) => JsonSerializer.Serialize(row);
+    /// <summary>One JSON line; a value that is not finite (NaN, ±∞) is written as null.</summary>
+    public static string ToJsonLine(Dictionary<string, object?> row) => JsonSerializer.Serialize(row.ToDictionary(kv => kv.Key, kv => Finite(kv.Value)) as object);
+
+    private static object? Finite(object? value) => value switch
+    {
+        double d => double.IsFinite(d) ? d : null,
+        double[] a => a.Select(d => double.IsFinite(d) ? d : (double?)null).ToArray(),
+        Dictionary<string, double?> m => m.ToDictionary(kv => kv.Key, kv => kv.Value is double d && double.IsFinite(d) ? (double?)d : null),
+        _ => value,
+    };
 }

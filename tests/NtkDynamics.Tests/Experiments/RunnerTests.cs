@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NtkDynamics.Experiments;
+using NtkDynamics.Formats;
+
+namespace NtkDynamics.Tests.Experiments;
+
+public class RunnerTests
+{
+    internal static string TinyYaml(string name, string output, string extra = "") => $"""
+        name: {name}
+        output: {output}
+        seed: 3
+        model: {"{"}kind: cnn, width: 8{"}"}
+        data: {"{"}dataset: embedded, train_per_class: 16, test_per_class: 8{"}"}
+        stream: {"{"}kind: class-split, tasks: 2, classes_per_task: 5, probe_size: 10{"}"}
+        train: {"{"}lr: 0.01, momentum: 0.9, batch_size: 16, epochs_per_task: 2{"}"}
+        ntk: {"{"}every: 3, dense_window: 4, dense_every: 1{"}"}
+        checkpoint: {"{"}every_steps: 4{"}"}
+        {extra}
+        """;
+
+    private static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "ntk-test-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    private static List<JsonElement> Rows(RunFolder run) =>
+        File.ReadAllLines(run.Metrics).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+    [Fact]
+    public void AShortRealRunWritesEveryFileWithSaneValues()
+    {
+        var dir = TempDir();
+        var cfg = ExperimentConfig.Parse(TinyYaml("tiny", dir));
+        var events = new List<RunEvent>();
+        var run = Runner.Start(cfg, observe: events.Add);
+        foreach (var f in new[] { "config.yaml", "status.json", "stream.txt", "stream.json", "metrics.jsonl", "accuracy.csv", "summary.json", "probe.npy", "probe_labels.npy", "checkpoints/latest" })
+            Assert.True(File.Exists(run.File(f)), f);
+        Assert.Equal("finished", run.ReadState());
+        Assert.Equal(cfg.ToYaml(), ExperimentConfig.Load(run.Config).ToYaml());
+
+        // 80 train images per task, batch 16: 5 steps per epoch, 10 per task, 20 in all.
+        var rows = Rows(run);
+        var steps = rows.Select(r => r.GetProperty("step").GetInt32()).ToArray();
+        Assert.Equal(new[] { 0, 3, 6, 9, 10, 11, 12, 13, 14, 15, 18, 20 }, steps);
+        Assert.Equal(0.0, rows[0].GetProperty("kernel_distance_init").GetDouble());
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("velocity").ValueKind);
+        foreach (var r in rows.Skip(1))
+        {
+            Assert.True(r.GetProperty("lambda_max").GetDouble() > 0);
+            double v = r.GetProperty("velocity").GetDouble(), d = r.GetProperty("kernel_distance_prev").GetDouble();
+            Assert.Equal(d / r.GetProperty("dt_steps").GetDouble(), v, 12);
+            Assert.InRange(r.GetProperty("alignment").GetDouble(), -1, 1);
+            double shares = r.GetProperty("layer_share").EnumerateObject().Sum(p => p.Value.GetDouble());
+            Assert.Equal(1.0, shares, 9);
+            Assert.True(File.Exists(run.File(r.GetProperty("kernel_file").GetString()!)));
+        }
+        // Θ_switch of task 1 is the kernel at step 10: the distance to it restarts from there.
+        var afterSwitch = rows.First(r => r.GetProperty("step").GetInt32() == 11);
+        Assert.Equal(1, afterSwitch.GetProperty("task").GetInt32());
+        Assert.Equal(afterSwitch.GetProperty("kernel_distance_prev").GetDouble(), afterSwitch.GetProperty("kernel_distance_switch").GetDouble(), 12);
+        var k10 = Npy.Read(run.File("kernels/step_000010.npy"));
+        Assert.Equal(new[] { 10, 10 }, k10.Shape);
+
+        var acc = File.ReadAllLines(run.Accuracy);
+        Assert.Equal(RunFolder.AccuracyHeader, acc[0]);
+        Assert.Equal(2 * 5, acc.Length - 1); // evaluations at steps 0, 5, 10, 15, 20, each on 2 tasks
+        using var summary = JsonDocument.Parse(File.ReadAllText(run.Summary));
+        Assert.Equal(2, summary.RootElement.GetProperty("accuracy_matrix").GetArrayLength());
+        Assert.Contains(events, e => e.Kind == "end" && e.Message == "finished");
+
+        var e2 = Assert.Throws<InputException>(() => Runner.Start(cfg));
+        Assert.Contains("--resume", e2.Message);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void ADivergingRunStopsCleanlyWithItsStep()
+    {
+        var dir = TempDir();
+        var cfg = ExperimentConfig.Parse(TinyYaml("boom", dir).Replace("lr: 0.01", "lr: 1e12"));
+        var run = Runner.Start(cfg);
+        Assert.Equal("diverged", run.ReadState());
+        using var status = JsonDocument.Parse(File.ReadAllText(run.Status));
+        Assert.Contains("at step", status.RootElement.GetProperty("reason").GetString());
+        Directory.Delete(dir, true);
+    }
+
+    // Everything but wall-clock timings.
+    private static string Comparable(string metricsFile) => string.Join("\n", File.ReadAllLines(metricsFile).Select(l =>
+    {
+        var d = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l)!;
+        d.Remove("ntk_seconds");
+        return JsonSerializer.Serialize(d);
+    }));
+
+    [Fact]
+    public void KilledAtSeveralPointsAndResumedEndsIdenticalToAnUninterruptedRun()
+    {
+        var dir = TempDir();
+        string yaml = TinyYaml("kill", dir).Replace("epochs_per_task: 2", "epochs_per_task: 6");
+        File.WriteAllText(Path.Combine(dir, "kill.yaml"), yaml);
+        var reference = Runner.Start(ExperimentConfig.Parse(yaml.Replace("name: kill", "name: reference")));
+
+        string ntk = Path.Combine(AppContext.BaseDirectory, "ntk.dll");
+        var run = new RunFolder(Path.Combine(dir, "kill"));
+        int kills = 0;
+        foreach (int killAtRows in new[] { 4, 11, 19 })
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in kills == 0 ? new[] { ntk, "run", Path.Combine(dir, "kill.yaml"), "--quiet" } : new[] { ntk, "run", "--resume", run.Path, "--quiet" })
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var clock = Stopwatch.StartNew();
+            while (!p.HasExited && clock.Elapsed.TotalSeconds < 60)
+            {
+                if (File.Exists(run.Metrics) && File.ReadAllLines(run.Metrics).Length >= killAtRows) break;
+                Thread.Sleep(5);
+            }
+            if (!p.HasExited) { p.Kill(entireProcessTree: true); kills++; }
+            p.WaitForExit();
+        }
+        Assert.True(kills >= 2, $"only {kills} kills landed");
+        Assert.NotEqual("finished", run.ReadState());
+        var psiEnd = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
+        foreach (var a in new[] { ntk, "run", "--resume", run.Path, "--quiet" }) psiEnd.ArgumentList.Add(a);
+        using (var p = Process.Start(psiEnd)!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+
+        Assert.Equal("finished", run.ReadState());
+        Assert.Equal(Comparable(reference.Metrics), Comparable(run.Metrics));
+        Assert.Equal(File.ReadAllText(reference.Accuracy), File.ReadAllText(run.Accuracy));
+        Directory.Delete(dir, true);
+    }
+}
