@@ -13,6 +13,8 @@ public static class Commands
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RunCommand.Demo());
+        root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(RunsCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -21,6 +23,11 @@ public static class Commands
         {
             Console.Error.WriteLine($"ntk: {e.Message}");
             return 2;
+        }
+        catch (NtkDynamics.Experiments.Slurm.SlurmException e)
+        {
+            Console.Error.WriteLine($"ntk: {e.Message}");
+            return 1;
         }
     }
 }

@@ -32,6 +32,9 @@ public sealed class ConfigNode
         return new ConfigNode(map, source, "");
     }
 
+    /// <summary>Wraps a mapping already parsed (a sweep cell's experiment).</summary>
+    public static ConfigNode FromMapping(YamlMappingNode map, string source) => new(map, source, "");
+
     public static ConfigNode Load(string path)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: no such config file");
@@ -49,6 +52,9 @@ public sealed class ConfigNode
     }
 
     private static bool IsNull(YamlNode node) => node is YamlScalarNode { Value: null or "" or "null" or "~", Style: not YamlDotNet.Core.ScalarStyle.SingleQuoted and not YamlDotNet.Core.ScalarStyle.DoubleQuoted };
+
+    /// <summary>Marks a key as known whose contents another reader checks (a sweep's grid, an inline experiment).</summary>
+    public void Accept(string name) => _read.Add(name);
 
     public bool Has(string name) => _map.Children.ContainsKey(new YamlScalarNode(name)) && Get(name) is not null;
 

@@ -55,7 +55,13 @@ public sealed class Runner
             Directory.Delete(run.Path, true);
         }
         Directory.CreateDirectory(run.Path);
-        var runner = new Runner(config, run, observe);
+        Runner runner;
+        try { runner = new Runner(config, run, observe); }
+        catch (Exception e)
+        {
+            run.WriteStatus("failed", 0, 0, e.Message.Split('\n')[0]);
+            throw;
+        }
         runner.WriteFreshFiles();
         runner.Loop(0);
         return run;

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>One run as the index holds it: where it is, its main config fields and summary metrics.</summary>
+public sealed record IndexedRun(string Name, string Path, string State, string? Sweep, int? Cell, IReadOnlyDictionary<string, object?> Fields);
+
+/// <summary>
+/// An SQLite index of run folders (table <c>runs</c>: one row per run, config fields and summary metrics as columns, the cell's
+/// sweep parameters as JSON), built after the fact from the folders so no two processes ever write one SQLite file.
+/// </summary>
+public static class RunIndex
+{
+    private static readonly (string Column, string Type)[] Columns =
+    [
+        ("name", "TEXT"), ("path", "TEXT PRIMARY KEY"), ("state", "TEXT"), ("sweep", "TEXT"), ("cell", "INTEGER"), ("params", "TEXT"),
+        ("seed", "INTEGER"), ("model_kind", "TEXT"), ("width", "INTEGER"), ("parametrisation", "TEXT"), ("lr", "REAL"), ("momentum", "REAL"),
+        ("weight_decay", "REAL"), ("batch_size", "INTEGER"), ("epochs_per_task", "INTEGER"), ("dataset", "TEXT"), ("stream_kind", "TEXT"),
+        ("tasks", "INTEGER"), ("ntk_kind", "TEXT"), ("steps", "INTEGER"), ("average_accuracy", "REAL"), ("forgetting", "REAL"),
+        ("backward_transfer", "REAL"), ("lambda_max_initial", "REAL"), ("lambda_max_final", "REAL"), ("kernel_distance_final", "REAL"),
+        ("velocity_peak", "REAL"), ("train_seconds", "REAL"), ("ntk_seconds", "REAL"),
+    ];
+
+    /// <summary>(Re)builds <paramref name="database"/> from every run folder below <paramref name="folder"/> (a run, a sweep or a parent of runs).</summary>
+    public static int Build(string folder, string database)
+    {
+        if (!Directory.Exists(folder)) throw new InputException($"{folder}: no such folder");
+        var runs = Directory.EnumerateFiles(folder, "config.yaml", SearchOption.AllDirectories)
+            .Select(Path.GetDirectoryName).Where(d => File.Exists(Path.Combine(d!, "stream.json"))).Order().ToList();
+        string tmp = database + ".tmp";
+        File.Delete(tmp);
+        using (var db = Open(tmp))
+        {
+            Execute(db, $"CREATE TABLE runs ({string.Join(", ", Columns.Select(c => $"{c.Column} {c.Type}"))})");
+            using var tx = db.BeginTransaction();
+            foreach (var dir in runs) Insert(db, Read(dir!));
+            tx.Commit();
+        }
+        SqliteConnection.ClearAllPools();
+        File.Move(tmp, database, overwrite: true);
+        return runs.Count;
+    }
+
+    private static SqliteConnection Open(string path)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        db.Open();
+        return db;
+    }
+
+    private static void Execute(SqliteConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Reads one run folder into an index row.</summary>
+    public static IndexedRun Read(string dir)
+    {
+        var run = new RunFolder(dir);
+        var c = ExperimentConfig.Load(run.Config);
+        var f = new Dictionary<string, object?>
+        {
+            ["seed"] = (long)c.Seed, ["model_kind"] = c.Model.Kind, ["width"] = c.Model.Width, ["parametrisation"] = c.Model.Parametrisation,
+            ["lr"] = c.Train.LrValue, ["momentum"] = c.Train.Momentum, ["weight_decay"] = c.Train.WeightDecay, ["batch_size"] = c.Train.BatchSize,
+            ["epochs_per_task"] = c.Train.EpochsPerTask, ["dataset"] = c.Data.Dataset, ["stream_kind"] = c.Stream.Kind, ["ntk_kind"] = c.Ntk.Kind,
+        };
+        using (var stream = JsonDocument.Parse(File.ReadAllText(run.File("stream.json"))))
+            f["tasks"] = stream.RootElement.GetProperty("tasks").GetArrayLength();
+        if (File.Exists(run.Summary))
+        {
+            using var s = JsonDocument.Parse(File.ReadAllText(run.Summary));
+            foreach (var key in new[] { "average_accuracy", "forgetting", "backward_transfer", "steps", "train_seconds", "ntk_seconds" })
+                f[key] = s.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        }
+        var rows = File.Exists(run.Metrics) ? File.ReadLines(run.Metrics).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList() : [];
+        double? Num(JsonElement r, string key) => r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        if (rows.Count > 0)
+        {
+            f["lambda_max_initial"] = Num(rows[0], "lambda_max");
+            f["lambda_max_final"] = Num(rows[^1], "lambda_max");
+            f["kernel_distance_final"] = Num(rows[^1], "kernel_distance_init");
+            f["velocity_peak"] = rows.Select(r => Num(r, "velocity")).Where(v => v is not null).DefaultIfEmpty(null).Max();
+        }
+        string? sweep = null; int? cell = null; string? parameters = null;
+        string parent = Path.GetDirectoryName(Path.GetFullPath(dir))!, cellsFile = Path.Combine(parent, "cells.json");
+        if (File.Exists(cellsFile))
+        {
+            using var cells = JsonDocument.Parse(File.ReadAllText(cellsFile));
+            foreach (var entry in cells.RootElement.EnumerateArray())
+                if (entry.GetProperty("name").GetString() == Path.GetFileName(Path.GetFullPath(dir)))
+                {
+                    sweep = Path.GetFileName(parent); cell = entry.GetProperty("index").GetInt32(); parameters = entry.GetProperty("params").GetRawText();
+                }
+        }
+        f["params"] = parameters;
+        return new IndexedRun(c.Name, Path.GetFullPath(dir), run.ReadState() ?? "unknown", sweep, cell, f);
+    }
+
+    private static void Insert(SqliteConnection db, IndexedRun r)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = $"INSERT INTO runs ({string.Join(", ", Columns.Select(c => c.Column))}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c.Column))})";
+        var values = new Dictionary<string, object?>(r.Fields) { ["name"] = r.Name, ["path"] = r.Path, ["state"] = r.State, ["sweep"] = r.Sweep, ["cell"] = r.Cell };
+        foreach (var (col, _) in Columns) cmd.Parameters.AddWithValue("$" + col, values.GetValueOrDefault(col) ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>The rows of the index, optionally filtered by an SQL condition on its columns (e.g. "width >= 64 AND state = 'finished'").</summary>
+    public static List<Dictionary<string, object?>> Query(string database, string? where = null)
+    {
+        if (!File.Exists(database)) throw new InputException($"{database}: no index here (build it with `ntk runs index FOLDER` or `ntk sweep collect`)");
+        using var db = Open(database);
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT * FROM runs" + (where is null ? "" : $" WHERE {where}") + " ORDER BY sweep, cell, name";
+        var result = new List<Dictionary<string, object?>>();
+        try
+        {
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+                result.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => reader.IsDBNull(i) ? null : reader.GetValue(i)));
+        }
+        catch (SqliteException e) { throw new InputException($"{database}: bad filter '{where}': {e.Message.Split('\n')[0]}"); }
+        return result;
+    }
+
+    /// <summary>A value formatted for a table cell.</summary>
+    public static string Format(object? v) => v switch
+    {
+        null => "-",
+        double d => d.ToString(Math.Abs(d) >= 1000 || (Math.Abs(d) < 0.001 && d != 0) ? "G4" : "0.####", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-",
+    };
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json;
+using NtkDynamics.Experiments.Slurm;
+using NtkDynamics.Formats;
+using YamlDotNet.RepresentationModel;
+
+namespace NtkDynamics.Experiments;
+
+/// <summary>One cell of a sweep: its number, its folder name and the values it sets (dotted config key -> YAML text).</summary>
+public sealed record SweepCell(int Index, string Name, IReadOnlyDictionary<string, string> Params);
+
+/// <summary>
+/// A sweep file: a base experiment (inline under <c>experiment:</c> or a file named by <c>base:</c>) and a <c>grid:</c> of dotted
+/// config keys to lists of values; the cells are the cartesian product, in the grid's key order (the last key varies fastest).
+/// Each cell is a normal run folder inside <c>output/name/</c>. <c>workers:</c> local processes; <c>slurm:</c> resources per cell.
+/// </summary>
+/// <example>
+/// name: widths
+/// base: experiment.yaml
+/// grid: {model.width: [16, 32, 64], seed: [0, 1, 2]}
+/// </example>
+public sealed class Sweep
+{
+    public string Source { get; }
+    public string Name { get; }
+    public string Folder { get; }
+    public int Workers { get; }
+    public SlurmResources Slurm { get; }
+    public IReadOnlyList<SweepCell> Cells { get; }
+    private readonly string _baseYaml;
+    private readonly IReadOnlyList<(string Key, YamlNode[] Values)> _grid;
+
+    private Sweep(string source, string name, string folder, int workers, SlurmResources slurm, string baseYaml, List<(string, YamlNode[])> grid)
+    {
+        Source = source; Name = name; Folder = folder; Workers = workers; Slurm = slurm; _baseYaml = baseYaml; _grid = grid;
+        var cells = new List<SweepCell>();
+        int count = grid.Aggregate(1, (n, g) => n * g.Item2.Length);
+        for (int i = 0; i < count; i++)
+        {
+            var values = new Dictionary<string, string>();
+            int rest = i;
+            for (int g = grid.Count - 1; g >= 0; g--)
+            {
+                var (key, options) = grid[g];
+                values[key] = Text(options[rest % options.Length]);
+                rest /= options.Length;
+            }
+            var ordered = grid.ToDictionary(g => g.Item1, g => values[g.Item1]);
+            string cellName = string.Join(",", ordered.Select(kv => $"{kv.Key.Split('.')[^1]}={Safe(kv.Value)}"));
+            cells.Add(new SweepCell(i, cellName.Length > 0 ? cellName : "cell0", ordered));
+        }
+        Cells = cells;
+    }
+
+    private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : ToYaml(node);
+
+    private static string ToYaml(YamlNode node)
+    {
+        var w = new StringWriter();
+        new YamlStream(new YamlDocument(node)).Save(w, assignAnchors: false);
+        return w.ToString().Trim().TrimEnd('.').Trim();
+    }
+
+    private static string Safe(string v) => new(v.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray());
+
+    public static Sweep Load(string path)
+    {
+        var root = ConfigNode.Load(path);
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(path)));
+        var map = (YamlMappingNode)yaml.Documents[0].RootNode;
+        string name = root.String("name", Path.GetFileNameWithoutExtension(path))!;
+        string output = root.String("output", "runs")!;
+        int workers = root.Int("workers", 1, 1)!.Value;
+        string? basePath = root.String("base");
+        root.Accept("experiment");
+        string baseYaml;
+        if (basePath is not null)
+        {
+            string full = Path.GetFullPath(basePath, Path.GetDirectoryName(Path.GetFullPath(path))!);
+            if (!File.Exists(full)) throw root.Error("base", $"no such experiment file: {full}");
+            baseYaml = File.ReadAllText(full);
+        }
+        else baseYaml = map.Children.TryGetValue(new YamlScalarNode("experiment"), out var inline) ? ToYaml(inline) : "";
+        var grid = new List<(string, YamlNode[])>();
+        if (map.Children.TryGetValue(new YamlScalarNode("grid"), out var gridNode))
+        {
+            if (gridNode is not YamlMappingNode g) throw root.Error("grid", "expected a mapping of config keys to lists of values");
+            foreach (var (k, v) in g.Children)
+            {
+                string key = ((YamlScalarNode)k).Value!;
+                var values = v is YamlSequenceNode seq ? seq.Children.ToArray() : [v];
+                if (values.Length == 0) throw root.Error($"grid.{key}", "needs at least one value");
+                grid.Add((key, values));
+            }
+        }
+        root.Accept("grid");
+        var s = root.Child("slurm");
+        var slurm = new SlurmResources
+        {
+            Cpus = s.Int("cpus", 1, 1)!.Value, Memory = s.String("memory"), Time = s.String("time"), Partition = s.String("partition"),
+            MaxConcurrent = s.Int("max_concurrent", null, 1), Extra = s.Strings("extra") ?? [],
+        };
+        slurm.Validate();
+        root.RejectUnknown();
+        var sweep = new Sweep(path, name, Path.Combine(output, name), workers, slurm, baseYaml, grid);
+        foreach (var cell in sweep.Cells) sweep.CellConfig(cell.Index); // every cell must be a valid experiment
+        return sweep;
+    }
+
+    /// <summary>The experiment of cell <paramref name="index"/>: the base with the cell's values set, named after the cell, inside the sweep folder.</summary>
+    public ExperimentConfig CellConfig(int index)
+    {
+        if ((uint)index >= (uint)Cells.Count) throw new InputException($"{Source}: there is no cell {index} (the sweep has {Cells.Count}: 0..{Cells.Count - 1})");
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(_baseYaml.Length > 0 ? _baseYaml : "{}"));
+        var map = yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode m ? m : new YamlMappingNode();
+        int rest = index;
+        for (int g = _grid.Count - 1; g >= 0; g--)
+        {
+            var (key, values) = _grid[g];
+            Set(map, key.Split('.'), values[rest % values.Length]);
+            rest /= values.Length;
+        }
+        Set(map, ["name"], new YamlScalarNode(Cells[index].Name));
+        Set(map, ["output"], new YamlScalarNode(Folder));
+        return ExperimentConfig.FromNode(ConfigNode.FromMapping(map, $"{Source} (cell {index}: {Cells[index].Name})"), Cells[index].Name);
+    }
+
+    private static void Set(YamlMappingNode map, string[] path, YamlNode value)
+    {
+        for (int i = 0; i < path.Length - 1; i++)
+        {
+            var key = new YamlScalarNode(path[i]);
+            if (!map.Children.TryGetValue(key, out var child) || child is not YamlMappingNode next)
+                map.Children[key] = next = new YamlMappingNode();
+            map = next;
+        }
+        map.Children[new YamlScalarNode(path[^1])] = value;
+    }
+
+    /// <summary>The run folder of a cell.</summary>
+    public RunFolder Run(int index) => new(Path.Combine(Folder, Cells[index].Name));
+
+    /// <summary>Writes sweep.yaml (a copy) and cells.json into the sweep folder.</summary>
+    public void WriteFolder()
+    {
+        Directory.CreateDirectory(Folder);
+        AtomicFile.WriteText(Path.Combine(Folder, "sweep.yaml"), File.ReadAllText(Source));
+        AtomicFile.WriteText(Path.Combine(Folder, "cells.json"), JsonSerializer.Serialize(
+            Cells.Select(c => new Dictionary<string, object> { ["index"] = c.Index, ["name"] = c.Name, ["params"] = c.Params.ToDictionary(kv => kv.Key, kv => ParamValue(kv.Value)) }),
+            Json.Indented));
+    }
+
+    private static object ParamValue(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : text;
+
+    /// <summary>Runs one cell in this process: resumes its run folder when one is there, else starts it. Returns its final state.</summary>
+    public string RunCell(int index, Action<RunEvent>? observe = null)
+    {
+        var config = CellConfig(index);
+        var run = Run(index);
+        if (File.Exists(run.Config)) Runner.Resume(run.Path, observe);
+        else Runner.Start(config, run.Path, overwrite: true, observe: observe);
+        return run.ReadState() ?? "unknown";
+    }
+
+    /// <summary>Per cell: "pending" (no run folder yet) or the state in its status.json.</summary>
+    public IReadOnlyList<string> States() => Cells.Select(c => Run(c.Index).ReadState() ?? "pending").ToList();
+}

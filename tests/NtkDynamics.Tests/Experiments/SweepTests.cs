@@ -1,0 +1,60 @@
+using NtkDynamics.Experiments;
+
+namespace NtkDynamics.Tests.Experiments;
+
+public class SweepTests
+{
+    [Fact]
+    public void GridCellsAreTheCartesianProductWithValuesApplied()
+    {
+        var dir = Directory.CreateTempSubdirectory("ntk-sweep-").FullName;
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), RunnerTests.TinyYaml("base", "ignored"));
+        File.WriteAllText(Path.Combine(dir, "s.yaml"), $"name: s\noutput: {dir}\nbase: base.yaml\ngrid:\n  model.width: [4, 8, 16]\n  train.lr: ['0.1/width', 0.01]\n");
+        var sweep = Sweep.Load(Path.Combine(dir, "s.yaml"));
+        Assert.Equal(6, sweep.Cells.Count);
+        Assert.Equal("width=4,lr=0.1_width", sweep.Cells[0].Name);
+        Assert.Equal("width=16,lr=0.01", sweep.Cells[5].Name);
+        var c1 = sweep.CellConfig(2);
+        Assert.Equal((8, 0.1 / 8), (c1.Model.Width, c1.Train.LrValue));
+        Assert.Equal(Path.Combine(dir, "s"), c1.Output);
+        Assert.Equal(0.9, c1.Train.Momentum); // from the base
+        var e = Assert.Throws<InputException>(() => sweep.CellConfig(6));
+        Assert.Contains("no cell 6", e.Message);
+        File.WriteAllText(Path.Combine(dir, "bad.yaml"), $"name: b\noutput: {dir}\nbase: base.yaml\ngrid: {{model.width: [4, zero]}}\n");
+        e = Assert.Throws<InputException>(() => Sweep.Load(Path.Combine(dir, "bad.yaml")));
+        Assert.Contains("model.width: expected a whole number, got 'zero'", e.Message);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void LocalSweepRunsCellsInWorkersReportsAFailedCellIndexesAndResumes()
+    {
+        var dir = Directory.CreateTempSubdirectory("ntk-sweep-").FullName;
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), RunnerTests.TinyYaml("base", "ignored").Replace("epochs_per_task: 2", "epochs_per_task: 1"));
+        string sweepFile = Path.Combine(dir, "s.yaml");
+        File.WriteAllText(sweepFile, $"name: s\noutput: {dir}\nbase: base.yaml\nworkers: 2\ngrid:\n  data.dataset: [embedded, {dir}/no-such-data]\n  seed: [0, 1]\n");
+        var sweep = Sweep.Load(sweepFile);
+        var log = new List<string>();
+        var states = SweepRunner.RunLocal(sweep, 2, SweepRunner.SelfCommand(), log.Add);
+        Assert.Equal(new[] { "finished", "finished", "failed", "failed" }, states);
+        Assert.Contains(log, l => l.Contains("cell 2") && l.Contains("failed"));
+        Assert.Contains("no-such-data", File.ReadAllText(Path.Combine(sweep.Folder, "logs", "cell_2.log")));
+
+        var rows = RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"));
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal("finished", r["state"]));
+        Assert.Equal(new long[] { 0, 1 }, rows.Select(r => (long)r["cell"]!).ToArray());
+        Assert.Equal(8L, rows[0]["width"]);
+        Assert.NotNull(rows[0]["average_accuracy"]);
+        Assert.Single(RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"), "seed = 1"));
+
+        // Running it again skips the finished cells and retries only the failed ones.
+        var finishedAt = File.GetLastWriteTimeUtc(sweep.Run(0).Status);
+        log.Clear();
+        states = SweepRunner.RunLocal(sweep, 2, SweepRunner.SelfCommand(), log.Add);
+        Assert.Contains(log, l => l.Contains("2 already finished, 2 to run"));
+        Assert.Equal(finishedAt, File.GetLastWriteTimeUtc(sweep.Run(0).Status));
+        Assert.Equal("failed", states[3]);
+        Directory.Delete(dir, true);
+    }
+}
