@@ -20,12 +20,12 @@ internal static class RunCommand
             var progress = new ProgressView(r.GetValue(quiet));
             RunFolder run;
             if (r.GetValue(resume) is { } folder)
-                run = progress.Show(observe => Runner.Resume(folder, observe));
+                run = progress.Show(observe => Runner.Resume(folder, observe, StopSignal.Token()));
             else
             {
                 var cfg = r.GetValue(config) is { } path ? ExperimentConfig.Load(path) : ExperimentConfig.Demo();
                 cfg = Override(cfg, r.GetValue(output), r.GetValue(maxSteps));
-                run = progress.Show(observe => Runner.Start(cfg, overwrite: r.GetValue(force), observe: observe));
+                run = progress.Show(observe => Runner.Start(cfg, overwrite: r.GetValue(force), observe: observe, stop: StopSignal.Token()));
             }
             return RunSummary.Print(run);
         });
@@ -40,7 +40,7 @@ internal static class RunCommand
         cmd.SetAction(r =>
         {
             var cfg = Override(ExperimentConfig.Demo(), r.GetValue(output), null);
-            var run = new ProgressView(r.GetValue(quiet)).Show(observe => Runner.Start(cfg, overwrite: true, observe: observe));
+            var run = new ProgressView(r.GetValue(quiet)).Show(observe => Runner.Start(cfg, overwrite: true, observe: observe, stop: StopSignal.Token()));
             return RunSummary.Print(run);
         });
         return cmd;

@@ -61,7 +61,7 @@ internal static class SweepCommand
             var sweep = Sweep.Load(r.GetValue(file)!);
             sweep.WriteFolder();
             int index = r.GetValue(cell);
-            new ProgressView(r.GetValue(quiet)).Show(observe => sweep.RunCell(index, observe));
+            new ProgressView(r.GetValue(quiet)).Show(observe => sweep.RunCell(index, observe, StopSignal.Token()));
             return RunSummary.Print(sweep.Run(index));
         });
         return cmd;

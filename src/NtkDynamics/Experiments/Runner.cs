@@ -45,7 +45,8 @@ public sealed class Runner
     /// Starts a new run in <paramref name="folder"/> (default output/name). An existing run folder is an error unless
     /// <paramref name="overwrite"/>. Returns the run folder.
     /// </summary>
-    public static RunFolder Start(ExperimentConfig config, string? folder = null, bool overwrite = false, Action<RunEvent>? observe = null)
+    public static RunFolder Start(ExperimentConfig config, string? folder = null, bool overwrite = false, Action<RunEvent>? observe = null,
+        CancellationToken stop = default)
     {
         var run = new RunFolder(folder ?? FolderOf(config));
         if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any())
@@ -63,12 +64,12 @@ public sealed class Runner
             throw;
         }
         runner.WriteFreshFiles();
-        runner.Loop(0);
+        runner.Loop(0, stop);
         return run;
     }
 
     /// <summary>Continues a run from its last checkpoint (or from the start when it has none); a finished run is left as it is.</summary>
-    public static RunFolder Resume(string folder, Action<RunEvent>? observe = null)
+    public static RunFolder Resume(string folder, Action<RunEvent>? observe = null, CancellationToken stop = default)
     {
         var run = new RunFolder(folder);
         if (!File.Exists(run.Config)) throw new InputException($"{run.Path}: not a run folder (no config.yaml)");
@@ -79,7 +80,7 @@ public sealed class Runner
         if (checkpoint is null)
         {
             runner.WriteFreshFiles();
-            runner.Loop(0);
+            runner.Loop(0, stop);
             return run;
         }
         runner._state = Checkpoint.Load(checkpoint, runner._experiment.Model, runner._optimizer, runner._tracker);
@@ -90,7 +91,7 @@ public sealed class Runner
             foreach (var f in Directory.GetFiles(run.Kernels, "step_*.npy").Where(f => int.Parse(Path.GetFileNameWithoutExtension(f)[5..]) > step))
                 File.Delete(f);
         runner._observe(new RunEvent("message", step, runner._schedule.TotalSteps, 0, 0, 0, Message: $"resuming {run.Path} from step {step}"));
-        runner.Loop(step);
+        runner.Loop(step, stop);
         return run;
     }
 
@@ -135,7 +136,9 @@ public sealed class Runner
         };
     }
 
-    private void Loop(int fromStep)
+    /// <summary>Trains from <paramref name="fromStep"/> to the end; when <paramref name="stop"/> fires (SIGTERM, Ctrl-C) it checkpoints
+    /// after the current step and ends with state "stopped", to be resumed.</summary>
+    private void Loop(int fromStep, CancellationToken stop)
     {
         var model = _experiment.Model;
         var stream = _experiment.Stream;
@@ -152,6 +155,14 @@ public sealed class Runner
             var grad = new Tensor(1, 1);
             for (int step = fromStep + 1; step <= total; step++)
             {
+                if (stop.IsCancellationRequested)
+                {
+                    if (step - 1 > 0 && !_schedule.IsCheckpoint(step - 1)) SaveCheckpoint(step - 1);
+                    int at = Math.Max(0, step - 1);
+                    _run.WriteStatus("stopped", at, total, $"stopped by a signal after step {at}; `ntk run --resume` continues from the last checkpoint");
+                    _observe(new RunEvent("end", at, total, _schedule.TaskOf(at), tasks, _schedule.EpochAt(at), Message: "stopped"));
+                    return;
+                }
                 var (task, epoch, batchIndex) = _schedule.Locate(step);
                 if (step == _schedule.StartStep[task] + 1) _tracker.Switch(task);
                 var sw = Stopwatch.StartNew();

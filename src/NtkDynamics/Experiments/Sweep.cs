@@ -156,12 +156,12 @@ public sealed class Sweep
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : text;
 
     /// <summary>Runs one cell in this process: resumes its run folder when one is there, else starts it. Returns its final state.</summary>
-    public string RunCell(int index, Action<RunEvent>? observe = null)
+    public string RunCell(int index, Action<RunEvent>? observe = null, CancellationToken stop = default)
     {
         var config = CellConfig(index);
         var run = Run(index);
-        if (File.Exists(run.Config)) Runner.Resume(run.Path, observe);
-        else Runner.Start(config, run.Path, overwrite: true, observe: observe);
+        if (File.Exists(run.Config)) Runner.Resume(run.Path, observe, stop);
+        else Runner.Start(config, run.Path, overwrite: true, observe: observe, stop: stop);
         return run.ReadState() ?? "unknown";
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NtkDynamics.Experiments;
 using NtkDynamics.Experiments.Slurm;
 using Xunit.Abstractions;
 
@@ -20,106 +21,79 @@ public sealed class SlurmEndToEndFactAttribute : FactAttribute
 }
 
 /// <summary>
-/// Starts a private single-node Slurm (scripts/slurm/start-local.sh), runs a 4-cell sweep array of a stand-in for
-/// <c>ntk sweep run-cell</c>, cancels a cell mid-run, resubmits it alone, and always stops Slurm at the end.
+/// Starts a private single-node Slurm (scripts/slurm/start-local.sh), submits a real 4-cell sweep (`ntk sweep --slurm`'s
+/// script running `ntk sweep run-cell`), cancels one cell mid-run with scancel, resubmits it alone, checks that it resumed from
+/// its checkpoint and finished, builds the index with `collect`, and always stops Slurm at the end.
 /// </summary>
 public sealed class SlurmEndToEndTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-
-    // Stand-in for `ntk sweep run-cell <sweep.yaml> --cell K` ($3 the sweep file, $5 the cell): like a run, it keeps a
-    // status file in <sweep folder>/cell-K/ (running, then finished; cancelled when Slurm sends SIGTERM) and counts its
-    // attempts; it sleeps <sweep folder>/cell-K/sleep seconds (default 2) so the test can hold one cell running.
-    // TODO(lead): point NtkCommand at the real ntk once `ntk sweep run-cell` exists.
-    private const string StandIn = """
-        d="$(dirname "$3")/cell-$5"; mkdir -p "$d"
-        n=$(( $(cat "$d/attempts" 2>/dev/null || echo 0) + 1 )); echo $n > "$d/attempts"
-        echo running > "$d/status"
-        trap 'echo cancelled > "$d/status"; exit 143' TERM
-        echo "cell $5 attempt $n job $SLURM_ARRAY_JOB_ID"; echo "cell $5 stderr" >&2
-        sleep "$(cat "$d/sleep" 2>/dev/null || echo 2)" & wait
-        echo finished > "$d/status"
-        """;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(240);
 
     [SlurmEndToEndFact]
-    public void ArrayRunsCancelsAndResubmitsOnARealSlurm()
+    public void SweepArrayRunsCancelsAndResumesOnARealSlurm()
     {
         var repo = RepoRoot();
         var slurmDir = Path.Combine(Path.GetTempPath(), $"ntk-slurm-e2e-{Environment.ProcessId}");
         var port = Environment.GetEnvironmentVariable("NTK_SLURM_PORT") ?? "6917"; // beside a default instance on 6817
-        var sweep = Directory.CreateTempSubdirectory("ntk-slurm-sweep-").FullName;
+        var work = Directory.CreateTempSubdirectory("ntk-slurm-sweep-").FullName;
         Script(repo, "start-local.sh", slurmDir, port, mustSucceed: true);
         try
         {
             var client = new SlurmClient(new SystemProcessRunner(new Dictionary<string, string> { ["SLURM_CONF"] = Path.Combine(slurmDir, "slurm.conf") }));
-            Scenario(client, sweep, Path.Combine(slurmDir, "jobcomp.txt"));
+            Scenario(client, work);
         }
         finally
         {
             Script(repo, "stop-local.sh", slurmDir, port, mustSucceed: false);
-            Directory.Delete(sweep, recursive: true);
+            Directory.Delete(work, recursive: true);
         }
         Assert.False(Directory.Exists(slurmDir), "stop-local.sh left its folder behind");
     }
 
-    private void Scenario(SlurmClient client, string sweep, string jobCompLog)
+    private void Scenario(SlurmClient client, string work)
     {
-        string Status(int cell) => File.ReadAllText(Path.Combine(sweep, $"cell-{cell}", "status")).Trim();
-        string Attempts(int cell) => File.ReadAllText(Path.Combine(sweep, $"cell-{cell}", "attempts")).Trim();
+        // Cells: width 4 or 8 x 1 or 40 epochs per task; cell 1 (width 4, 40 epochs) runs long enough to be cancelled mid-run.
+        File.WriteAllText(Path.Combine(work, "base.yaml"), Experiments.RunnerTests.TinyYaml("base", "ignored"));
+        string sweepFile = Path.Combine(work, "sweep.yaml");
+        File.WriteAllText(sweepFile, $"name: e2e\noutput: {work}/out\nbase: base.yaml\ngrid:\n  model.width: [4, 8]\n  train.epochs_per_task: [1, 40]\n"
+            + "slurm: {cpus: 1, memory: 1G, time: '10'}\n");
+        var sweep = Sweep.Load(sweepFile);
+        sweep.WriteFolder();
         string Submit(int[] cells, string name)
         {
-            var script = new SbatchScript(Path.Combine(sweep, "sweep.yaml"), sweep, sweep, ["bash", "-c", StandIn, "ntk"],
-                cells, new SlurmResources { Cpus = 1, Memory = "100M", Time = "5" }, "ntk-e2e");
-            var path = Path.Combine(sweep, $"{name}.sbatch");
+            var script = new SbatchScript(sweepFile, sweep.Folder, work, SweepRunner.SelfCommand(), cells, sweep.Slurm, "ntk-e2e");
+            var path = Path.Combine(sweep.Folder, "slurm", $"{name}.sbatch");
             script.Write(path);
-            return client.Submit(path, sweep);
+            return client.Submit(path, work);
         }
 
-        // 1. Four cells, two CPUs: all run to the end.
+        // 1. All four cells; cancel cell 1 once it has checkpointed.
         var clock = Stopwatch.StartNew();
         var first = Submit([0, 1, 2, 3], "all");
-        WaitUntil(() => client.Queue(first).Count == 0, client, first, "the 4-cell array to leave the queue");
-        output.WriteLine($"4-cell array (2 s per cell, 2 CPUs): submitted to all ended in {clock.Elapsed.TotalSeconds:0.0} s");
+        var cell1 = sweep.Run(1);
+        WaitUntil(() => Checkpoint.Latest(cell1) is not null, client, first, "cell 1 to write a checkpoint");
+        client.Cancel(first, 1);
+        WaitUntil(() => client.Queue(first).Count == 0, client, first, "the array to leave the queue");
+        output.WriteLine($"4-cell sweep with cell 1 cancelled: {clock.Elapsed.TotalSeconds:0.0} s");
         var recent = client.Recent(first);
-        Assert.Equal([0, 1, 2, 3], recent.Keys);
-        Assert.All(recent.Values, t => Assert.Equal("COMPLETED", t.State));
-        for (int cell = 0; cell < 4; cell++)
-        {
-            Assert.Equal("finished", Status(cell));
-            var log = File.ReadAllText(Path.Combine(sweep, "slurm", $"{first}_{cell}.out"));
-            Assert.Contains($"cell {cell} attempt 1 job {first}", log);
-            Assert.Contains($"cell {cell} stderr", log); // stderr shares the .out file
-        }
-        Assert.Null(client.Accounting(first)); // the local Slurm has no accounting database
-
-        // 2. Run again with cell 1 held running; cancel it mid-run; the others end normally.
-        File.WriteAllText(Path.Combine(sweep, "cell-1", "sleep"), "300");
-        clock.Restart();
-        var second = Submit([0, 1, 2, 3], "again");
-        WaitUntil(() => client.Queue(second).GetValueOrDefault(1)?.State == "RUNNING", client, second, "cell 1 to run");
-        client.Cancel(second, 1);
-        WaitUntil(() => client.Queue(second).Count == 0, client, second, "the array to leave the queue after the cancel");
-        output.WriteLine($"array with cell 1 cancelled mid-run: submitted to all ended in {clock.Elapsed.TotalSeconds:0.0} s");
-        recent = client.Recent(second);
         Assert.Equal("CANCELLED", recent[1].State);
-        Assert.All(new[] { 0, 2, 3 }, c => Assert.Equal("COMPLETED", recent[c].State));
-        var completions = SlurmOutput.ParseKeyValueRecords(File.ReadAllText(jobCompLog), second);
-        Assert.Equal("CANCELLED", completions[1].State); // jobcomp/filetxt keeps what scontrol forgets after MinJobAge
-        Assert.Equal("cancelled", Status(1)); // Slurm's SIGTERM reached the run while it worked
-        Assert.Equal("2", Attempts(1));
+        var states = sweep.States();
+        Assert.All(new[] { 0, 2, 3 }, c => Assert.Equal("finished", states[c]));
+        Assert.Equal("stopped", states[1]); // SIGTERM reached the run: it checkpointed and said so
 
-        // 3. Resubmit the cancelled cell alone.
-        File.Delete(Path.Combine(sweep, "cell-1", "sleep"));
+        // 2. Resubmit the cancelled cell alone: it resumes from its checkpoint and finishes.
         clock.Restart();
-        var third = Submit([1], "resubmit");
-        WaitUntil(() => client.Queue(third).Count == 0, client, third, "the resubmitted cell to leave the queue");
-        output.WriteLine($"resubmitted cell alone: submitted to ended in {clock.Elapsed.TotalSeconds:0.0} s");
-        recent = client.Recent(third);
-        Assert.Equal([1], recent.Keys);
-        Assert.Equal("COMPLETED", recent[1].State);
-        Assert.Equal("finished", Status(1));
-        Assert.Equal("3", Attempts(1));
-        Assert.True(File.Exists(Path.Combine(sweep, "slurm", $"{third}_1.out")));
+        var second = Submit([1], "resubmit");
+        WaitUntil(() => client.Queue(second).Count == 0, client, second, "the resubmitted cell to leave the queue");
+        output.WriteLine($"resubmitted cell 1: {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal("COMPLETED", client.Recent(second)[1].State);
+        Assert.Equal("finished", sweep.Run(1).ReadState());
+        Assert.Contains("resuming", File.ReadAllText(Path.Combine(sweep.Folder, "slurm", $"{second}_1.out")));
+
+        // 3. collect builds the index from the folders.
+        int indexed = RunIndex.Build(sweep.Folder, Path.Combine(sweep.Folder, "index.sqlite"));
+        Assert.Equal(4, indexed);
+        Assert.All(RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite")), r => Assert.Equal("finished", r["state"]));
     }
 
     private static void WaitUntil(Func<bool> done, SlurmClient client, string jobId, string what)
