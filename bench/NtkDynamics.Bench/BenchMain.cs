@@ -9,8 +9,11 @@ public static class BenchMain
         {
             case "gemm": GemmBench.Run(); return 0;
             case "train": TrainBench.Run(args.Skip(1).ToArray()); return 0;
+            case "entk": EntkBench.Run(args.Skip(1).ToArray()); return 0;
+            case "entk-wide": EntkBench.RunWide(args.Skip(1).ToArray()); return 0;
+            case "entk-case": EntkBench.RunCase(args.Skip(1).ToArray()); return 0;
             default:
-                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch])");
+                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] | entk-wide [WIDTH])");
                 return 2;
         }
     }

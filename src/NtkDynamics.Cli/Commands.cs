@@ -15,6 +15,7 @@ public static class Commands
         root.Subcommands.Add(RunCommand.Demo());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
+        root.Subcommands.Add(EntkCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

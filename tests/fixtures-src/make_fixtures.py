@@ -41,7 +41,7 @@ def out(name):
 
 
 def f64(t):
-    return t.detach().to(torch.float64).numpy()
+    return t.detach().to(torch.float64).numpy().copy()  # a copy: .numpy() of a float64 tensor shares its memory
 
 
 # ----------------------------------------------------------------------------- formats: files numpy / st_io write

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NtkDynamics.Nn;
+using NtkDynamics.Ntk;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Bench;
+
+/// <summary>
+/// The empirical NTK (n = 32 probe, k = 10 logits), the protocol of bench_torch.py: every case in its own child process
+/// (a clean peak RSS: VmHWM after resetting it once model and probe exist), a warm-up call, then the median of 3 calls
+/// (1 call if the first took over 8 s; the first alone if over 60 s), 2 threads. `entk` runs the paper CNN (3x32x32)
+/// and the MLP 784-w-w-10, trace and full, then PyTorch's reference, and prints both with ratios. `entk-wide` runs the
+/// CNN at width 2048 (trace) and reports GEMM GFLOP/s against the machine's sgemm peak.
+/// </summary>
+public static class EntkBench
+{
+    private const int N = 32, Threads = 2;
+
+    /// <summary>One measurement of a child process.</summary>
+    private sealed record Result(long Params, double TimeS, double FirstS, int Reps, double BaseMb, double PeakMb, double Flops,
+        Dictionary<string, string> Methods, string? Error = null);
+
+    private static Model Build(string model, int width) =>
+        (model == "cnn" ? ModelSpec.Cnn(width, 3, 32, 10) : ModelSpec.Mlp([784], [width, width], 10)).Build(Parametrisation.Parse("standard"), 0);
+
+    private static Tensor Probe(ModelSpec spec)
+    {
+        var x = new Tensor([N, .. spec.InputShape]);
+        new Rng(1).FillNormal(x.Data, 1);
+        return x;
+    }
+
+    /// <summary>`entk [--quick] [--no-torch]`: our cases, then PyTorch's, then the table.</summary>
+    public static void Run(string[] args)
+    {
+        bool quick = args.Contains("--quick"), noTorch = args.Contains("--no-torch");
+        int[] cnnWidths = quick ? [16, 32] : [16, 32, 64, 128, 256], mlpWidths = quick ? [256] : [256, 1024, 4096];
+        var cases = cnnWidths.Select(w => ("cnn", w)).Concat(mlpWidths.Select(w => ("mlp", w)))
+            .SelectMany(c => new[] { (Model: c.Item1, Width: c.w, Kind: "trace"), (Model: c.Item1, Width: c.w, Kind: "full") }).ToList();
+        Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Native.Name}, {Threads} threads, every case in a child process");
+        var ours = new Dictionary<(string, int, string), Result>();
+        foreach (var c in cases)
+        {
+            var r = ours[c] = Child(c.Model, c.Width, c.Kind);
+            Console.WriteLine(r.Error is { } e ? $"  ours | entk {c.Model} w{c.Width} {c.Kind}: ERROR {e}"
+                : $"  ours | entk {c.Model} w{c.Width} {c.Kind}: P={r.Params:N0} {r.TimeS:F3} s (reps {r.Reps}, first {r.FirstS:F2}) " +
+                  $"peakRSS {r.PeakMb:F0} MB (base {r.BaseMb:F0}) [{string.Join(" ", r.Methods.Select(m => $"{m.Key}:{m.Value}"))}]");
+        }
+        var torch = noTorch ? [] : TorchReference.Run("entk", quick);
+
+        Console.WriteLine();
+        Console.WriteLine($"{"model",-5} {"width",5} {"kind",-5} {"params",11} {"ours s",9} {"torch s",9} {"torch method",-12} {"time torch/ours",15} " +
+            $"{"ours MB",8} {"torch MB",9} {"mem torch/ours",14}");
+        foreach (var c in cases)
+        {
+            var r = ours[c];
+            var (method, t, mb) = TorchBest(torch, c.Model, c.Width, c.Kind);
+            string Ratio(double? theirs, double mine) => theirs is null || r.Error is not null ? "-" : $"{theirs.Value / mine:F2}x";
+            Console.WriteLine($"{c.Model,-5} {c.Width,5} {c.Kind,-5} {r.Params,11:N0} {(r.Error is null ? r.TimeS.ToString("F3") : "error"),9} " +
+                $"{Fmt(t, "F3"),9} {method,-12} {Ratio(t, r.TimeS),15} {r.PeakMb,8:F0} {Fmt(mb, "F0"),9} {Ratio(mb, r.PeakMb),14}");
+        }
+        Console.WriteLine("torch method: the faster of its jacobian contraction for this kind (jac-*) and NTK-vector products (ntkvp-full; its trace comes from the full kernel)");
+    }
+
+    private static string Fmt(double? v, string format) => v?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>PyTorch's fastest method for this kernel: jac-{kind} or ntkvp-full (when run), with its time and peak RSS.</summary>
+    private static (string Method, double? TimeS, double? PeakMb) TorchBest(Dictionary<string, JsonElement> torch, string model, int width, string kind)
+    {
+        var best = ("-", (double?)null, (double?)null);
+        foreach (var method in new[] { $"jac-{kind}", "ntkvp-full" })
+        {
+            string name = $"entk {model} w{width} {method}";
+            if (TorchReference.Number(torch, name, "time_s") is { } t && (best.Item2 is null || t < best.Item2))
+                best = (method, t, TorchReference.Number(torch, name, "peak_rss_mb"));
+        }
+        return best;
+    }
+
+    /// <summary>`entk-wide`: the CNN at width 2048, trace kernel, time, peak RSS and GFLOP/s against the sgemm peak.</summary>
+    public static void RunWide(string[] args)
+    {
+        int width = args.Length > 0 && int.TryParse(args[0], out int w) ? w : 2048;
+        var model = Build("cnn", width);
+        var (forward, backward) = PassFlops(model, 10);
+        Console.WriteLine($"# eNTK wide: paper CNN width {width}, trace, n={N}, k=10, {model.ParameterCount:N0} parameters; {Blas.Native.Name}, {Threads} threads");
+        if (Blas.Native is OpenBlas open) open.SetThreads(Threads);
+        double peak = GemmBench.Gflops(Blas.Native, 2048, 2048, 2048);
+        Console.WriteLine($"  sgemm 2048^3 peak here: {peak:F1} GFLOP/s ({Blas.Native.Threads} threads)");
+        var r = Child("cnn", width, "trace");
+        if (r.Error is not null) { Console.WriteLine($"  ERROR {r.Error}"); return; }
+        double gflops = r.Flops / r.TimeS / 1e9;
+        Console.WriteLine($"  time {r.TimeS:F2} s (reps {r.Reps}, first {r.FirstS:F2} s), peak RSS {r.PeakMb:F0} MB (base {r.BaseMb:F0} MB)");
+        Console.WriteLine($"  methods {string.Join(", ", r.Methods.Select(m => $"{m.Key} {m.Value}"))}");
+        Console.WriteLine($"  GEMM work per call {r.Flops / 1e9:F1} GFLOP: forward {forward / 1e9:F1}, 10 backward passes {backward / 1e9:F1}, " +
+            $"layer blocks {(r.Flops - forward - backward) / 1e9:F1}");
+        Console.WriteLine($"  achieved {gflops:F1} GFLOP/s = {100 * gflops / peak:F0} % of the sgemm peak");
+    }
+
+    /// <summary>
+    /// GEMM flops of one forward over the probe and of <paramref name="k"/> backward passes of the NTK engine (each stops
+    /// at the first layer with parameters and computes only input gradients): 2·n·out·in per Linear, 2·n·Cout·P·Cin·9 per Conv2d.
+    /// </summary>
+    private static (double Forward, double Backward) PassFlops(Model model, int k)
+    {
+        double forward = 0, backward = 0;
+        int[] shape = [N, .. model.Spec.InputShape];
+        bool first = true;
+        foreach (var layer in model.Layers)
+        {
+            int[] next = layer.OutputShape(shape);
+            double f = layer switch
+            {
+                Conv2d c => 2.0 * N * c.OutChannels * next[2] * next[3] * c.PatchSize,
+                Linear l => 2.0 * N * l.Out * l.In,
+                _ => 0,
+            };
+            forward += f;
+            if (f > 0 && !first) backward += k * f;
+            if (f > 0) first = false;
+            shape = next;
+        }
+        return (forward, backward);
+    }
+
+    /// <summary>Runs one case in a child process of this benchmark (2 threads) and reads its RESULT line.</summary>
+    private static Result Child(string model, int width, string kind)
+    {
+        string? self = Environment.ProcessPath;
+        var psi = new ProcessStartInfo(self!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(EntkBench).Assembly.Location);
+        foreach (var a in new[] { "entk-case", model, width.ToString(), kind }) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_PROCESSOR_COUNT"] = Threads.ToString();
+        psi.Environment["OPENBLAS_NUM_THREADS"] = Threads.ToString();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string? line = null;
+        while (p.StandardOutput.ReadLine() is { } l) if (l.StartsWith("RESULT ")) line = l[7..];
+        p.WaitForExit();
+        if (line is null)
+            return new Result(0, double.NaN, double.NaN, 0, double.NaN, double.NaN, 0, [], $"exit {p.ExitCode} (137 = killed, likely out of memory): {Tail(stderr.Result)}");
+        return JsonSerializer.Deserialize<Result>(line)!;
+    }
+
+    private static string Tail(string s) => s.Length > 300 ? s[^300..] : s;
+
+    /// <summary>The child: `entk-case MODEL WIDTH KIND` measures one case and prints "RESULT {json}".</summary>
+    public static void RunCase(string[] args)
+    {
+        var model = Build(args[0], int.Parse(args[1]));
+        var probe = Probe(model.Spec);
+        var options = new NtkOptions(NtkOptions.ParseKind(args[2]));
+        var counter = new CountingBlas(Blas.Native);
+        using var _ = Blas.Use(counter);
+        ResetPeak();
+        double baseMb = Status("VmRSS");
+        NtkKernel kernel = null!;
+        double Call()
+        {
+            var sw = Stopwatch.StartNew();
+            kernel = EmpiricalNtk.Compute(model, probe, options);
+            return sw.Elapsed.TotalSeconds;
+        }
+        double first = Call();
+        double flops = counter.Flops;
+        double[] times = first > 60 ? [first] : Enumerable.Range(0, first > 8 ? 1 : 3).Select(_ => Call()).Order().ToArray();
+        var r = new Result(model.ParameterCount, times[times.Length / 2], first, first > 60 ? 0 : times.Length, baseMb,
+            Status("VmHWM"), flops, kernel.Methods.ToDictionary());
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(r));
+    }
+
+    /// <summary>MiB of a /proc/self/status entry (VmRSS, VmHWM).</summary>
+    private static double Status(string key)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key + ":")) return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        return double.NaN;
+    }
+
+    /// <summary>Resets VmHWM to the current RSS (echo 5 &gt; /proc/self/clear_refs); where that is refused the peak is the whole process's.</summary>
+    private static void ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"peak RSS not reset ({e.Message}): it includes model and probe creation");
+        }
+    }
+
+    /// <summary>Passes GEMMs to <paramref name="inner"/> and counts their flops (2·m·n·k each).</summary>
+    private sealed unsafe class CountingBlas(IBlas inner) : IBlas
+    {
+        private long _flops;
+
+        public double Flops => Interlocked.Read(ref _flops);
+        public string Name => inner.Name;
+        public string? LibraryPath => inner.LibraryPath;
+        public int Threads => inner.Threads;
+
+        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        {
+            Interlocked.Add(ref _flops, 2L * m * n * k);
+            inner.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+
+        public void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
+        {
+            Interlocked.Add(ref _flops, 2L * m * n * k);
+            inner.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+
+        public void SymmetricEigen(double* a, int n, double* values, bool vectors) => inner.SymmetricEigen(a, n, values, vectors);
+    }
+}
