@@ -18,12 +18,13 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     private readonly double _sw2, _sb2;
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
+    private float[]? _cols;               // (K, nP) patches of every sample (per-sample method), when they fit
     private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
 
     public string WeightName => _conv.Weight.Name;
     public string BiasName => _conv.Bias.Name;
     public string Method { get; }
-    public long CachedFloats => _aa?.LongLength ?? 0;
+    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0);
 
     public Conv2dNtkBlock(Conv2d conv, NtkPlan plan)
     {
@@ -41,6 +42,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
         if (Method == "patch-gram" && cache) _aa = PatchGram();
+        if (Method == "per-sample" && (long)_k * _n * _p <= _budget / 4)
+        {
+            _cols = new float[_k * _n * _p];
+            conv.Im2Col(_x, 0, _n, _cols);
+        }
     }
 
     // Largest sample block whose tiles fit the budget left after the cache: 2 (bP)² tiles + 2 K·bP patches + 2 Cout·bP cotangents.
@@ -156,16 +162,19 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         for (int i = 0; i < r1 * r2; i++) bGram[i] += _sb2 * sg[i];
     }
 
-    // j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K), A_i from im2col of sample i.
+    // j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K); A_i (K, P) is columns [iP, iP+P) of the
+    // cached patches (leading dimension nP), or im2col of sample i alone.
     private void BuildJacobian(Tensor cot, int c0, int cn, ref float[] j)
     {
         int rows = cot.Shape[0];
         Grow(ref j, rows * cn * _k);
         for (int i = 0; i < _n; i++)
         {
-            _conv.Im2Col(_x, i, 1, _colsI);
+            if (_cols is null) _conv.Im2Col(_x, i, 1, _colsI);
+            var a = _cols is null ? _colsI.AsSpan(0, _k * _p) : _cols.AsSpan(i * _p);
+            int lda = _cols is null ? _p : _n * _p;
             for (int r = i; r < rows; r += _n)
-                Blas.Gemm(false, true, cn, _k, _p, 1f, cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p), _p, _colsI, _p, 0f, j.AsSpan(r * cn * _k, cn * _k), _k);
+                Blas.Gemm(false, true, cn, _k, _p, 1f, cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p), _p, a, lda, 0f, j.AsSpan(r * cn * _k, cn * _k), _k);
         }
     }
 
