@@ -37,6 +37,8 @@ internal static class SweepCommand
         int[] chosen = cellList is null
             ? Enumerable.Range(0, sweep.Cells.Count).Where(i => states[i] != "finished").ToArray()
             : ArraySpec.Parse(cellList).ToArray();
+        if (chosen.FirstOrDefault(c => c < 0 || c >= sweep.Cells.Count, -1) is int bad && bad >= 0)
+            throw new InputException($"--cells: cell {bad} is not in sweep {sweep.Name} (cells 0..{sweep.Cells.Count - 1})");
         if (chosen.Length == 0) { Console.WriteLine($"sweep {sweep.Name}: every cell is finished; nothing to submit"); return 0; }
         var script = new SbatchScript(Path.GetFullPath(sweep.Source), Path.GetFullPath(sweep.Folder), Directory.GetCurrentDirectory(),
             SweepRunner.SelfCommand(), chosen, sweep.Slurm, $"ntk-{sweep.Name}");
