@@ -31,7 +31,7 @@ public static class TrainBench
                 var logits = m.Forward(batch);
                 Losses.CrossEntropy(logits, labels.AsSpan(s, b), grad);
                 m.ZeroGrad();
-                m.Backward(grad);
+                m.BackwardParameters(grad);
                 opt.Step();
             }
             return sw.Elapsed.TotalSeconds;

@@ -179,7 +179,7 @@ public sealed class Runner
                     return;
                 }
                 model.ZeroGrad();
-                model.Backward(grad);
+                model.BackwardParameters(grad);
                 _optimizer.Step();
                 _state = _state with { LossSum = _state.LossSum + loss, LossCount = _state.LossCount + 1, TrainSeconds = _state.TrainSeconds + sw.Elapsed.TotalSeconds };
                 if (_schedule.IsMeasurement(step)) Measure(step);

@@ -77,11 +77,15 @@ public sealed class Conv2d : Layer, INtkLayer
 
     // dy: (N, Cout, Ho, Wo). Per chunk: dyc (Cout, cs*P) gathered from dy; dW += s_w dyc · colsᵀ; db += s_b Σ dyc;
     // dcols (K, cs*P) = s_w Wᵀ · dyc; dx[n0..] = col2im(dcols).
-    public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
+    public override Tensor Backward(Tensor gradOutput, bool accumulate = true) => Backward(gradOutput, accumulate, inputGradient: true)!;
+
+    public override void BackwardParameters(Tensor gradOutput) => Backward(gradOutput, accumulate: true, inputGradient: false);
+
+    private Tensor? Backward(Tensor gradOutput, bool accumulate, bool inputGradient)
     {
         var x = Input;
         int n = x.Shape[0], p = gradOutput.Shape[2] * gradOutput.Shape[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
-        var dx = Tensor.Reuse(ref _dx, x.Shape);
+        var dx = inputGradient ? Tensor.Reuse(ref _dx, x.Shape) : null;
         Grow(ref _cols, k * cs * p);
         Grow(ref _tmp, cout * cs * p);
         for (int n0 = 0; n0 < n; n0 += cs)
@@ -100,10 +104,11 @@ public sealed class Conv2d : Layer, INtkLayer
                     db[c] += (float)(Scales.BiasMultiplier * s);
                 }
             }
+            if (!inputGradient) continue;
             Blas.Gemm(true, false, k, m * p, cout, Scales.WeightMultiplier, Weight.Value.Data, k, _tmp, m * p, 0f, _cols, m * p);
-            Col2Im(_cols, n0, m, dx);
+            Col2Im(_cols, n0, m, dx!);
         }
-        return dx;
+        return inputGradient ? dx : null;
     }
 
     /// <summary>dy[n0..n0+m] (m, Cout, P) -> dst (Cout, m*P): the cotangent as the GEMMs want it.</summary>

@@ -22,6 +22,9 @@ public abstract class Layer
     /// <see cref="Parameter.Grad"/> when <paramref name="accumulate"/>. Returns the gradient for the last input.</summary>
     public abstract Tensor Backward(Tensor gradOutput, bool accumulate = true);
 
+    /// <summary>Adds the parameter gradients only, without the input gradient (the first layer in training needs no more).</summary>
+    public virtual void BackwardParameters(Tensor gradOutput) => Backward(gradOutput);
+
     /// <summary>A short description, e.g. "Conv2d(3 -> 64, 3x3, pad 1)".</summary>
     public abstract string Describe();
 

@@ -46,20 +46,24 @@ public sealed class Linear : Layer, INtkLayer
         return y;
     }
 
-    // dy: (N, Out) -> dW += s_w dyᵀ x, db += s_b Σ_n dy, dx = s_w dy W: (N, In)
+    // dy: (N, Out) -> parameter gradients (below), dx = s_w dy W: (N, In)
     public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
     {
+        if (accumulate) BackwardParameters(gradOutput);
         int n = gradOutput.Shape[0];
-        if (accumulate)
-        {
-            Blas.Gemm(true, false, Out, In, n, Scales.WeightMultiplier, gradOutput.Data, Out, Input.Data, In, 1f, Weight.Grad.Data, In);
-            var db = Bias.Grad.Data;
-            for (int i = 0; i < n; i++)
-                TensorMath.Axpy(Scales.BiasMultiplier, gradOutput.Data.AsSpan(i * Out, Out), db);
-        }
         var dx = Tensor.Reuse(ref _dx, n, In);
         Blas.Gemm(false, false, n, In, Out, Scales.WeightMultiplier, gradOutput.Data, Out, Weight.Value.Data, In, 0f, dx.Data, In);
         return dx;
+    }
+
+    // dW += s_w dyᵀ x, db += s_b Σ_n dy
+    public override void BackwardParameters(Tensor gradOutput)
+    {
+        int n = gradOutput.Shape[0];
+        Blas.Gemm(true, false, Out, In, n, Scales.WeightMultiplier, gradOutput.Data, Out, Input.Data, In, 1f, Weight.Grad.Data, In);
+        var db = Bias.Grad.Data;
+        for (int i = 0; i < n; i++)
+            TensorMath.Axpy(Scales.BiasMultiplier, gradOutput.Data.AsSpan(i * Out, Out), db);
     }
 
     /// <inheritdoc/>

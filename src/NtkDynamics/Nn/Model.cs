@@ -41,6 +41,18 @@ public sealed class Model
         return gradLogits;
     }
 
+    /// <summary>
+    /// Back-propagates d(loss)/d(logits) into the parameter gradients only (training): it stops at the first layer with
+    /// parameters, which skips its input gradient.
+    /// </summary>
+    public void BackwardParameters(Tensor gradLogits)
+    {
+        int first = 0;
+        while (Layers[first].Parameters.Count == 0) first++;
+        for (int i = Layers.Count - 1; i > first; i--) gradLogits = Layers[i].Backward(gradLogits);
+        Layers[first].BackwardParameters(gradLogits);
+    }
+
     public void ZeroGrad()
     {
         foreach (var p in Parameters) p.Grad.Fill(0f);

@@ -44,6 +44,24 @@ public class ModelTests
             GradientCheck.Check(p.Name, () => Loss(m, x, y), p.Value.Data, p.Grad.Data.ToArray(), 6, 2e-3, 1e-2);
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardParametersGivesTheSameGradientsAsTheFullBackward(string kind, string par)
+    {
+        var spec = Spec(kind);
+        var m = spec.Build(Parametrisation.Parse(par), 3);
+        var (x, y) = Batch(spec, 4, 4);
+        var logits = m.Forward(x);
+        var g = new Tensor(logits.Shape);
+        Losses.CrossEntropy(logits, y, g);
+        m.ZeroGrad();
+        m.Backward(g);
+        var full = m.Parameters.Select(p => p.Grad.Data.ToArray()).ToArray();
+        m.ZeroGrad();
+        m.BackwardParameters(g);
+        for (int i = 0; i < full.Length; i++) Assert.Equal(full[i], m.Parameters[i].Grad.Data);
+    }
+
     [Fact]
     public void CnnParameterNamesAndShapesAreThoseOfPyTorch()
     {
