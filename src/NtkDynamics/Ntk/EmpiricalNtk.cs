@@ -39,15 +39,17 @@ public static class EmpiricalNtk
         var perParameter = new Dictionary<string, double[]>();
         foreach (var b in blocks) { perParameter[b.WeightName] = new double[size * size]; perParameter[b.BiasName] = new double[size * size]; }
 
+        // Two sets of cotangent buffers (a pair of groups), reused for every group: no garbage the size of the activations per logit.
+        Tensor[] buffer2 = new Tensor[paramLayers.Length], buffer1 = new Tensor[paramLayers.Length];
         for (int g2 = 0; g2 < groups.Count; g2++)
         {
             progress?.Invoke($"logits {string.Join(",", groups[g2])}");
-            var c2 = Cotangents(model, paramLayers, groups[g2], n, k);
+            var c2 = Cotangents(model, paramLayers, groups[g2], n, k, buffer2);
             AddGroupPair(blocks, c2, c2, groups[g2], groups[g2], true, n, k, options.Kind, perParameter);
             if (options.Kind != NtkKind.Full) continue;
             for (int g1 = 0; g1 < g2; g1++)
             {
-                var c1 = Cotangents(model, paramLayers, groups[g1], n, k);
+                var c1 = Cotangents(model, paramLayers, groups[g1], n, k, buffer1);
                 AddGroupPair(blocks, c1, c2, groups[g1], groups[g2], false, n, k, options.Kind, perParameter);
             }
         }
@@ -79,7 +81,7 @@ public static class EmpiricalNtk
 
     // For each logit a of the group: backward of e_a from the logits down to the first layer with parameters,
     // copying the gradient entering each such layer into rows [a*n, a*n+n) of that layer's cotangent tensor.
-    private static Tensor[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k)
+    private static Tensor[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k, Tensor[] buffers)
     {
         var result = new Tensor[paramLayers.Length];
         var seed = new Tensor(n, k);
@@ -94,7 +96,7 @@ public static class EmpiricalNtk
             {
                 if (slot >= 0 && paramLayers[slot].Index == li)
                 {
-                    result[slot] ??= new Tensor([group.Length * n, .. g.Shape.AsSpan(1)]);
+                    result[slot] ??= Tensor.Reuse(ref buffers[slot]!, [group.Length * n, .. g.Shape.AsSpan(1)]);
                     g.Data.CopyTo(result[slot].Rows(ai * n, n));
                     slot--;
                 }
