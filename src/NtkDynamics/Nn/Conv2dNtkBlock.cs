@@ -34,11 +34,12 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
         _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
 
-        double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, pairs = plan.GroupPairs;
+        // Flops per method: patch = the patch Gram (once when cached) + the cotangent Grams; per-sample = building J + its Gram.
+        double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, g = r / n, pairs = plan.GroupPairs;
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
-        double patch = (cache ? 1 : pairs) * np2 * k + pairs * (r / n) * (r / n) * np2 * c;
-        double perSample = pairs * (2 * r * p * c * k + r * r * c * k);
+        double patch = (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
+        double perSample = pairs * (2 * r * p * c * k + (plan.Trace ? n * n * g : r * r) * c * k);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
         if (Method == "patch-gram" && cache) _aa = PatchGram();
@@ -90,27 +91,31 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return _aaTile;
     }
 
-    public void AddGram(Tensor cotangents1, Tensor cotangents2, bool sameGroup, double[] weightGram, double[] biasGram)
+    public void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
     {
-        if (Method == "patch-gram") AddPatchGram(cotangents1, cotangents2, sameGroup, weightGram, biasGram);
-        else AddPerSampleGram(cotangents1, cotangents2, sameGroup, weightGram, biasGram);
+        if (Method == "patch-gram") AddPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        else AddPerSampleGram(cotangents1, cotangents2, kind, weightGram, biasGram);
     }
 
-    // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P); each (i, j) block of P x P
-    // contracts with the patch Gram. Symmetric work (same group, a2 < a1, or J < I on the diagonal) is mirrored.
-    private void AddPatchGram(Tensor c1, Tensor c2, bool same, double[] wGram, double[] bGram)
+    // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P) (for the trace, Σ_a D_{a,I}ᵀ D_{a,J});
+    // each (i, j) block of P x P contracts with the patch Gram. Symmetric work (a2 < a1, or J < I on the diagonal) is mirrored.
+    private void AddPatchGram(Tensor c1, Tensor c2, GramKind kind, double[] wGram, double[] bGram)
     {
-        int g1 = c1.Shape[0] / _n, g2 = c2.Shape[0] / _n, r2 = g2 * _n, np = _n * _p;
-        for (int a1 = 0; a1 < g1; a1++)
-            for (int a2 = same ? a1 : 0; a2 < g2; a2++)
+        bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
+        int g1 = c1.Shape[0] / _n, g2 = c2.Shape[0] / _n, r2 = trace ? _n : g2 * _n, np = _n * _p;
+        for (int a1 = 0; a1 < (trace ? 1 : g1); a1++)
+            for (int a2 = same ? a1 : 0; a2 < (trace ? 1 : g2); a2++)
                 for (int i0 = 0; i0 < _n; i0 += _tile)
                     for (int j0 = same && a1 == a2 ? i0 : 0; j0 < _n; j0 += _tile)
                     {
                         int bi = Math.Min(_tile, _n - i0), bj = Math.Min(_tile, _n - j0);
                         Grow(ref _dI, _cout * bi * _p); Grow(ref _dJ, _cout * bj * _p); Grow(ref _ddTile, bi * _p * bj * _p);
-                        _conv.GatherCotangents(c1, a1 * _n + i0, bi, _dI);
-                        _conv.GatherCotangents(c2, a2 * _n + j0, bj, _dJ);
-                        Blas.Gemm(true, false, bi * _p, bj * _p, _cout, 1f, _dI, bi * _p, _dJ, bj * _p, 0f, _ddTile, bj * _p);
+                        for (int t = 0; t < (trace ? g1 : 1); t++)
+                        {
+                            _conv.GatherCotangents(c1, (trace ? t : a1) * _n + i0, bi, _dI);
+                            _conv.GatherCotangents(c2, (trace ? t : a2) * _n + j0, bj, _dJ);
+                            Blas.Gemm(true, false, bi * _p, bj * _p, _cout, 1f, _dI, bi * _p, _dJ, bj * _p, t == 0 ? 0f : 1f, _ddTile, bj * _p);
+                        }
                         float[] aa = _aa ?? PatchTile(i0, bi, j0, bj);
                         int aaLd = _aa is null ? bj * _p : np, aaOff = _aa is null ? 0 : i0 * _p * np + j0 * _p;
                         int ldd = bj * _p;
@@ -139,56 +144,68 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     }
 
     // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
-    // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ.
-    private void AddPerSampleGram(Tensor c1, Tensor c2, bool same, double[] wGram, double[] bGram)
+    // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
+    // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ (for the trace, summed over the logits).
+    private void AddPerSampleGram(Tensor c1, Tensor c2, GramKind kind, double[] wGram, double[] bGram)
     {
-        int r1 = c1.Shape[0], r2 = c2.Shape[0];
-        long perChannel = (long)(r1 + (same ? 0 : r2)) * _k;
+        bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
+        int g = trace ? c1.Shape[0] / _n : 1, r1 = c1.Shape[0] / g, r2 = c2.Shape[0] / g;
+        long perChannel = (long)(c1.Shape[0] + (same ? 0 : c2.Shape[0])) * _k;
         int cb = (int)Math.Clamp((_budget - _k * _p) / Math.Max(1, perChannel), 1, _cout);
         Grow(ref _gram, r1 * r2); Grow(ref _colsI, _k * _p);
         for (int c0 = 0; c0 < _cout; c0 += cb)
         {
             int cn = Math.Min(cb, _cout - c0);
-            BuildJacobian(c1, c0, cn, ref _j1);
-            if (!same) BuildJacobian(c2, c0, cn, ref _j2);
+            BuildJacobian(c1, c0, cn, g, ref _j1);
+            if (!same) BuildJacobian(c2, c0, cn, g, ref _j2);
             float[] j2 = same ? _j1 : _j2;
-            Blas.Gemm(false, true, r1, r2, cn * _k, 1f, _j1, cn * _k, j2, cn * _k, 0f, _gram, r2);
+            Blas.Gemm(false, true, r1, r2, g * cn * _k, 1f, _j1, g * cn * _k, j2, g * cn * _k, 0f, _gram, r2);
             for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * _gram[i];
         }
-        var s1 = ChannelSums(c1);
+        var s1 = ChannelSums(c1, trace);
         var s2 = same ? s1 : ChannelSums(c2);
         var sg = new double[r1 * r2];
-        Blas.Gemm(false, true, r1, r2, _cout, 1.0, s1, _cout, s2, _cout, 0.0, sg, r2);
+        Blas.Gemm(false, true, r1, r2, g * _cout, 1.0, s1, g * _cout, s2, g * _cout, 0.0, sg, r2);
         for (int i = 0; i < r1 * r2; i++) bGram[i] += _sb2 * sg[i];
     }
 
-    // j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K); A_i (K, P) is columns [iP, iP+P) of the
+    // With g = 1, j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K). With g logits concatenated (trace),
+    // j (n, g, cn, K): row i gets the stacked D_(a,i)[c0.., :] (g cn, P) · A_iᵀ in one GEMM. A_i (K, P) is columns [iP, iP+P) of the
     // cached patches (leading dimension nP), or im2col of sample i alone.
-    private void BuildJacobian(Tensor cot, int c0, int cn, ref float[] j)
+    private void BuildJacobian(Tensor cot, int c0, int cn, int g, ref float[] j)
     {
-        int rows = cot.Shape[0];
-        Grow(ref j, rows * cn * _k);
+        int rows = cot.Shape[0] / g;
+        Grow(ref j, (long)cot.Shape[0] * cn * _k);
+        if (g > 1) Grow(ref _dI, g * cn * _p);
         for (int i = 0; i < _n; i++)
         {
             if (_cols is null) _conv.Im2Col(_x, i, 1, _colsI);
             var a = _cols is null ? _colsI.AsSpan(0, _k * _p) : _cols.AsSpan(i * _p);
             int lda = _cols is null ? _p : _n * _p;
             for (int r = i; r < rows; r += _n)
-                Blas.Gemm(false, true, cn, _k, _p, 1f, cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p), _p, a, lda, 0f, j.AsSpan(r * cn * _k, cn * _k), _k);
+            {
+                var d = cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p);
+                if (g > 1)
+                {
+                    for (int t = 0; t < g; t++) cot.Data.AsSpan(((t * _n + i) * _cout + c0) * _p, cn * _p).CopyTo(_dI.AsSpan(t * cn * _p));
+                    d = _dI.AsSpan(0, g * cn * _p);
+                }
+                Blas.Gemm(false, true, g * cn, _k, _p, 1f, d, _p, a, lda, 0f, j.AsSpan(r * g * cn * _k, g * cn * _k), _k);
+            }
         }
     }
 
-    // (R, Cout): Σ_p D_r[c, p] in float64
-    private double[] ChannelSums(Tensor cot)
+    // (R, Cout): Σ_p D_r[c, p] in float64, row r = a*n + i; as (n, g*Cout) when the group's logits are concatenated (trace)
+    private double[] ChannelSums(Tensor cot, bool concatenate = false)
     {
-        int rows = cot.Shape[0];
+        int rows = cot.Shape[0], g = rows / _n;
         var s = new double[rows * _cout];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < _cout; c++)
             {
                 double t = 0;
                 foreach (float v in cot.Data.AsSpan((r * _cout + c) * _p, _p)) t += v;
-                s[r * _cout + c] = t;
+                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = t;
             }
         return s;
     }

@@ -20,10 +20,24 @@ public interface INtkBlock
 
     /// <summary>
     /// Adds ⟨J_r1, J_r2⟩ of the weight and of the bias for every row r1 of group 1 and r2 of group 2 into
-    /// <paramref name="weightGram"/> and <paramref name="biasGram"/>, both (R1 x R2) row-major in float64.
+    /// <paramref name="weightGram"/> and <paramref name="biasGram"/>, both (R1 x R2) row-major in float64; with
+    /// <see cref="GramKind.Trace"/> (one group) only rows of the same logit pair up and the Grams are (n x n), summed over the logits.
     /// A group's cotangents are the layer's output gradients stacked logit-major: (g*n, ...output shape), row a*n + i.
     /// </summary>
-    void AddGram(Tensor cotangents1, Tensor cotangents2, bool sameGroup, double[] weightGram, double[] biasGram);
+    void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram);
+}
+
+/// <summary>Which pairs of rows a block's Gram covers.</summary>
+public enum GramKind
+{
+    /// <summary>Two different groups of logits: every pair (R1 x R2).</summary>
+    Pairs,
+
+    /// <summary>One group with itself: every pair (R x R), symmetric.</summary>
+    Symmetric,
+
+    /// <summary>One group with itself, only rows of the same logit, summed over the logits: (n x n).</summary>
+    Trace,
 }
 
 /// <summary>What the NTK engine tells a layer so it can choose its method and chunk sizes.</summary>
@@ -32,7 +46,8 @@ public interface INtkBlock
 /// <param name="GroupPairs">How many (group, group) pairs will be asked for.</param>
 /// <param name="BudgetFloats">Floats this block may hold in work buffers and caches at once.</param>
 /// <param name="Method">"auto" (count flops) or a method to force ("patch-gram", "per-sample").</param>
-public readonly record struct NtkPlan(int Samples, int RowsPerGroup, int GroupPairs, long BudgetFloats, string Method = "auto");
+/// <param name="Trace">Only rows of the same logit pair up (<see cref="GramKind.Trace"/>).</param>
+public readonly record struct NtkPlan(int Samples, int RowsPerGroup, int GroupPairs, long BudgetFloats, string Method = "auto", bool Trace = false);
 
 /// <summary>A layer whose parameters contribute a block to the NTK.</summary>
 public interface INtkLayer

@@ -27,12 +27,22 @@ internal sealed class LinearNtkBlock : INtkBlock
     public string Method => "dense";
     public long CachedFloats => 2L * _n * _n;
 
-    // g1: (R1, out), g2: (R2, out); gg = g1 g2ᵀ (R1, R2); row r = a*n + i.
-    public void AddGram(Tensor cotangents1, Tensor cotangents2, bool sameGroup, double[] weightGram, double[] biasGram)
+    // g1: (R1, out), g2: (R2, out); gg = g1 g2ᵀ (R1, R2), row r = a*n + i; for the trace gg = Σ_a g_a g_aᵀ (n, n).
+    public void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
     {
         int r1 = cotangents1.Shape[0], r2 = cotangents2.Shape[0], outF = _layer.Out, n = _n;
-        if (_gg.Length < r1 * r2) _gg = new float[r1 * r2];
-        Blas.Gemm(false, true, r1, r2, outF, 1f, cotangents1.Data, outF, cotangents2.Data, outF, 0f, _gg, r2);
+        if (kind == GramKind.Trace)
+        {
+            if (_gg.Length < n * n) _gg = new float[n * n];
+            for (int a = 0; a < r1 / n; a++)
+                Blas.Gemm(false, true, n, n, outF, 1f, cotangents1.Rows(a * n, n), outF, cotangents1.Rows(a * n, n), outF, a == 0 ? 0f : 1f, _gg, n);
+            r1 = r2 = n;
+        }
+        else
+        {
+            if (_gg.Length < r1 * r2) _gg = new float[r1 * r2];
+            Blas.Gemm(false, true, r1, r2, outF, 1f, cotangents1.Data, outF, cotangents2.Data, outF, 0f, _gg, r2);
+        }
         double sw2 = (double)_layer.Scales.WeightMultiplier * _layer.Scales.WeightMultiplier;
         double sb2 = (double)_layer.Scales.BiasMultiplier * _layer.Scales.BiasMultiplier;
         for (int a = 0; a < r1; a++)

@@ -31,7 +31,7 @@ public static class EmpiricalNtk
         var blocks = new List<INtkBlock>();
         foreach (var (layer, _) in paramLayers)
         {
-            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod));
+            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod, options.Kind == NtkKind.Trace));
             remaining = Math.Max(remaining / 8, remaining - block.CachedFloats);
             blocks.Add(block);
         }
@@ -45,12 +45,12 @@ public static class EmpiricalNtk
         {
             progress?.Invoke($"logits {string.Join(",", groups[g2])}");
             var c2 = Cotangents(model, paramLayers, groups[g2], n, k, buffer2);
-            AddGroupPair(blocks, c2, c2, groups[g2], groups[g2], true, n, k, options.Kind, perParameter);
+            AddGroupPair(blocks, c2, c2, groups[g2], groups[g2], options.Kind == NtkKind.Trace ? GramKind.Trace : GramKind.Symmetric, n, k, options.Kind, perParameter);
             if (options.Kind != NtkKind.Full) continue;
             for (int g1 = 0; g1 < g2; g1++)
             {
                 var c1 = Cotangents(model, paramLayers, groups[g1], n, k, buffer1);
-                AddGroupPair(blocks, c1, c2, groups[g1], groups[g2], false, n, k, options.Kind, perParameter);
+                AddGroupPair(blocks, c1, c2, groups[g1], groups[g2], GramKind.Pairs, n, k, options.Kind, perParameter);
             }
         }
         var methods = blocks.ToDictionary(b => b.WeightName[..b.WeightName.LastIndexOf('.')], b => b.Method);
@@ -71,13 +71,10 @@ public static class EmpiricalNtk
         return s[1..];
     }
 
-    // Trace: each logit alone. Logit: the one. Full: consecutive groups of at most `fit` logits.
-    private static List<int[]> Groups(NtkOptions o, int k, long fit) => o.Kind switch
-    {
-        NtkKind.Logit => [[o.Logit]],
-        NtkKind.Trace => Enumerable.Range(0, k).Select(a => new[] { a }).ToList(),
-        _ => Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList(),
-    };
+    // Logit: the one. Full and trace: consecutive groups of at most `fit` logits.
+    private static List<int[]> Groups(NtkOptions o, int k, long fit) => o.Kind == NtkKind.Logit
+        ? [[o.Logit]]
+        : Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList();
 
     // For each logit a of the group: backward of e_a from the logits down to the first layer with parameters,
     // copying the gradient entering each such layer into rows [a*n, a*n+n) of that layer's cotangent tensor.
@@ -107,18 +104,20 @@ public static class EmpiricalNtk
     }
 
     // Each block's Gram between the groups' rows (a*n + i), placed into the kernels by kind; a pair of different
-    // groups also fills its mirror image.
-    private static void AddGroupPair(List<INtkBlock> blocks, Tensor[] c1, Tensor[] c2, int[] group1, int[] group2, bool same,
+    // groups also fills its mirror image. A trace Gram is (n x n) already summed over the group's logits.
+    private static void AddGroupPair(List<INtkBlock> blocks, Tensor[] c1, Tensor[] c2, int[] group1, int[] group2, GramKind gram,
         int n, int k, NtkKind kind, Dictionary<string, double[]> perParameter)
     {
+        bool same = gram != GramKind.Pairs;
+        if (gram == GramKind.Trace) { group1 = group2 = [0]; }
         int r1 = group1.Length * n, r2 = group2.Length * n, size = kind == NtkKind.Full ? n * k : n;
         var w = new double[r1 * r2];
         var b = new double[r1 * r2];
         for (int l = 0; l < blocks.Count; l++)
         {
             Array.Clear(w); Array.Clear(b);
-            blocks[l].AddGram(c1[l], c2[l], same, w, b);
-            foreach (var (gram, name) in new[] { (w, blocks[l].WeightName), (b, blocks[l].BiasName) })
+            blocks[l].AddGram(c1[l], c2[l], gram, w, b);
+            foreach (var (values, name) in new[] { (w, blocks[l].WeightName), (b, blocks[l].BiasName) })
             {
                 var target = perParameter[name];
                 for (int x = 0; x < r1; x++)
@@ -126,8 +125,8 @@ public static class EmpiricalNtk
                     {
                         int a1 = group1[x / n], i = x % n, a2 = group2[y / n], j = y % n;
                         int row = kind == NtkKind.Full ? i * k + a1 : i, col = kind == NtkKind.Full ? j * k + a2 : j;
-                        target[row * size + col] += gram[x * r2 + y];
-                        if (!same) target[col * size + row] += gram[x * r2 + y];
+                        target[row * size + col] += values[x * r2 + y];
+                        if (!same) target[col * size + row] += values[x * r2 + y];
                     }
             }
         }

@@ -76,6 +76,14 @@ public class EmpiricalNtkTests
         Assert.True(RelativeError(small.Values, big.Values) < 1e-6);
         var perSample = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Full, MemoryBudgetBytes: 1 << 20, ConvMethod: "per-sample"));
         Assert.True(RelativeError(perSample.Values, big.Values) < 1e-5);
+        // The trace in groups of logits (a small budget) and all at once, both methods, against the reference.
+        var reference = ReferenceNtk.Compute(m, probe, NtkKind.Trace);
+        foreach (var method in new[] { "patch-gram", "per-sample" })
+            foreach (long budget in new[] { 1L << 20, 1L << 30 })
+            {
+                var trace = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Trace, MemoryBudgetBytes: budget, ConvMethod: method));
+                Assert.True(RelativeError(trace.Values, reference.Values) < 1e-5, $"{method} {budget}: {RelativeError(trace.Values, reference.Values)}");
+            }
     }
 
     [Fact]
