@@ -42,7 +42,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double perSample = pairs * (2 * r * p * c * k + (plan.Trace ? n * n * g : r * r) * c * k);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
-        if (Method == "patch-gram" && cache) _aa = PatchGram();
+        if (Method == "patch-gram" && cache)
+        {
+            _aa = PatchGram();
+            _colsI = _colsJ = _aaTile = []; // only the cache's construction needed them
+        }
         if (Method == "per-sample" && (long)_k * _n * _p <= _budget / 4)
         {
             _cols = new float[_k * _n * _p];
