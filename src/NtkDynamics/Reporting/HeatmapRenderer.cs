@@ -33,6 +33,11 @@ internal static class HeatmapRenderer
                 w.Rect(x, y, side, side, fill, $"class=\"cell\" data-value=\"{(finite ? v.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\"{stroke}");
                 if (finite && h.CellFormat is string fmt) CellText(w, v.ToString(fmt, CultureInfo.InvariantCulture), x, y, side, fill);
             }
+        foreach (int d in (h.Dividers ?? []).Where(d => d > 0))
+        {
+            if (d < cols) w.Line(plot.X + d * side, plot.Y, plot.X + d * side, plot.Bottom, White, 1.5, "class=\"divider\"");
+            if (d < rows) w.Line(plot.X, plot.Y + d * side, plot.Right, plot.Y + d * side, White, 1.5, "class=\"divider\"");
+        }
         int colStride = Stride(side, MaxWidth(colLabels, TickFont) + 6), rowStride = Stride(side, TickFont + 2);
         for (int j = 0; j < cols; j += colStride)
             w.Text(plot.X + (j + 0.5) * side, plot.Bottom + LabelGap + TickFont / 2, colLabels[j], TickFont, Anchor.Middle, Ink, extra: "class=\"xtick\"");

@@ -70,7 +70,12 @@ internal static class XyRenderer
         var ys = new List<double>();
         foreach (Series s in p.SeriesList)
             for (int i = 0; i < s.Xs.Length; i++)
-                if (Axis.Drawable(p.XScale, s.Xs[i]) && Axis.Drawable(p.YScale, s.Ys[i])) { xs.Add(s.Xs[i]); ys.Add(s.Ys[i]); }
+                if (Axis.Drawable(p.XScale, s.Xs[i]) && Axis.Drawable(p.YScale, s.Ys[i]))
+                {
+                    xs.Add(s.Xs[i]);
+                    ys.Add(s.Ys[i]);
+                    if (s.Errors?[i] is double e && double.IsFinite(e)) ys.AddRange([s.Ys[i] - e, s.Ys[i] + e]);
+                }
         foreach (Series s in p.SeriesList.Where(s => s.Kind == MarkKind.Bars)) xs.AddRange(BarEnds(s, p.XScale));
         xs.AddRange(p.RefLines.Where(r => r.Vertical).Select(r => r.At));
         xs.AddRange(p.Shades.SelectMany(s => new[] { s.X0, s.X1 }));
@@ -144,6 +149,7 @@ internal static class XyRenderer
                 }
                 break;
         }
+        if (s.Errors is { } errors) ErrorBars(w, s, errors, xa, ya, obstacles);
         if (s.Markers)
             foreach (var (x, y) in pts.OfType<(double X, double Y)>())
             {
@@ -151,6 +157,23 @@ internal static class XyRenderer
                 obstacles.Add((x, y));
             }
         w.Close("g");
+    }
+
+    /// <summary>A vertical bar from y - e to y + e with short caps at every point whose error is finite (the lower end is clipped on a log axis).</summary>
+    private static void ErrorBars(SvgWriter w, Series s, double[] errors, Axis xa, Axis ya, List<(double X, double Y)> obstacles)
+    {
+        const double cap = 3;
+        for (int i = 0; i < s.Xs.Length; i++)
+        {
+            double x = s.Xs[i], y = s.Ys[i], e = Math.Abs(errors[i]);
+            if (!Axis.Drawable(xa.Scale, x) || !Axis.Drawable(ya.Scale, y) || !double.IsFinite(e)) continue;
+            double px = xa.ToPixel(x), top = ya.ToPixel(y + e);
+            double bottom = Axis.Drawable(ya.Scale, y - e) ? ya.ToPixel(y - e) : Math.Max(ya.P0, ya.P1);
+            w.Line(px, top, px, bottom, s.Color, 1.1, "class=\"errorbar\"");
+            w.Line(px - cap, top, px + cap, top, s.Color, 1.1);
+            if (Axis.Drawable(ya.Scale, y - e)) w.Line(px - cap, bottom, px + cap, bottom, s.Color, 1.1);
+            AddSegment(obstacles, (px, top), (px, bottom));
+        }
     }
 
     /// <summary>One path per series; an undrawable point ends a run (a gap), and a run of one point is drawn as a dot.</summary>
