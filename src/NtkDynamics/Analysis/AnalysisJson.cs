@@ -25,10 +25,12 @@ public static class AnalysisJson
 
     /// <summary>
     /// {"sweep", "options", "definitions", "variables", "runs": [{"name", "params", "state", "switches"}], "missing": [{"name", "problem"}],
-    /// "groups": [{"values", "switch", "runs", "stats": {key: {"mean", "se", "n"}}}], "correlations": [{"variable", "quantity", "spearman_rho", "n"}]}.
+    /// "groups": [{"values", "switch", "runs", "stats": {key: {"mean", "se", "n"}}}], "correlations": [{"variable", "quantity", "spearman_rho", "n"}]};
+    /// also each run's own analysis.json. Returns the sweep's.
     /// </summary>
     public static string WriteSweep(SweepResult s)
     {
+        foreach (SweepRun r in s.Runs) WriteRun(r.Run, r.Switches, s.Options);
         string path = Path.Combine(s.Folder, FileName);
         Write(path, w =>
         {

@@ -26,7 +26,7 @@ public static class AnalysisTables
     /// <summary>"T1→T2" for the switch from the first task to the second (tasks numbered from 1 for people).</summary>
     public static string Label(SwitchResult r) => $"T{r.FromTask + 1}→T{r.ToTask + 1}";
 
-    /// <summary>"0.1234 ± 0.0056", with "[n=2]" when fewer than all runs measured it; "—" when none did.</summary>
+    /// <summary>"0.1234 ± 0.0056" (the error to two significant digits), with "[n=2]" when fewer than all runs measured it; "—" when none did.</summary>
     public static string MeanSeText(MeanSe m, int runs) => m.N == 0 ? "—"
-        : $"{Table.Number(m.Mean)}{(double.IsNaN(m.StandardError) ? "" : $" ± {Table.Number(m.StandardError)}")}{(m.N < runs ? $" [n={m.N}]" : "")}";
+        : $"{Table.Number(m.Mean)}{(double.IsNaN(m.StandardError) ? "" : $" ± {Table.Number(m.StandardError, 2)}")}{(m.N < runs ? $" [n={m.N}]" : "")}";
 }

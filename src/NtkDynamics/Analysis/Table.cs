@@ -24,7 +24,7 @@ public sealed record Table(IReadOnlyList<string> Header, IReadOnlyList<IReadOnly
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
     }
 
-    /// <summary>A cell as text: doubles by <see cref="Number"/>, null as "".</summary>
+    /// <summary>A cell as text: doubles by <see cref="Number(double)"/>, null as "".</summary>
     public static string Cell(object? v) => v switch
     {
         null => "",
@@ -33,8 +33,11 @@ public sealed record Table(IReadOnlyList<string> Header, IReadOnlyList<IReadOnly
         _ => v.ToString() ?? "",
     };
 
-    /// <summary>Four significant digits ("0.01234", "12.35", "1.235e-05"); NaN as "—".</summary>
-    public static string Number(double v)
+    /// <summary>Four significant digits by default ("0.01234", "12.35", "1.235e-05"); NaN as "—".</summary>
+    public static string Number(double v) => Number(v, 4);
+
+    /// <summary>digits (1 to 15) significant digits; scientific outside [1e-3, 1e5); NaN as "—".</summary>
+    public static string Number(double v, int digits)
     {
         if (double.IsNaN(v)) return "—";
         if (double.IsInfinity(v)) return v > 0 ? "inf" : "-inf";
@@ -42,9 +45,9 @@ public sealed record Table(IReadOnlyList<string> Header, IReadOnlyList<IReadOnly
         if (a == 0) return "0";
         if (a >= 1e-3 && a < 1e5)
         {
-            int decimals = Math.Max(0, 3 - (int)Math.Floor(Math.Log10(a)));
+            int decimals = Math.Max(0, digits - 1 - (int)Math.Floor(Math.Log10(a)));
             return Math.Round(v, decimals).ToString("0." + new string('#', Math.Max(1, decimals)), CultureInfo.InvariantCulture);
         }
-        return v.ToString("0.###e+00", CultureInfo.InvariantCulture);
+        return v.ToString("0." + new string('#', Math.Max(1, digits - 1)) + "e+00", CultureInfo.InvariantCulture);
     }
 }

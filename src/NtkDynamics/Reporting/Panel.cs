@@ -32,6 +32,8 @@ public sealed class Panel
     public double? XMax { get; set; }
     public double? YMin { get; set; }
     public double? YMax { get; set; }
+    /// <summary>Labelled x ticks at exactly these values (e.g. the widths of a sweep) instead of automatic ones.</summary>
+    public IReadOnlyList<double>? XTickValues { get; set; }
     public LegendPlace Legend { get; set; }
     /// <summary>Light grid lines at the major ticks (default on).</summary>
     public bool Grid { get; set; } = true;

@@ -20,17 +20,17 @@ public static class RunFigures
         TimeAxis t = options.Time;
         string unit = Time.Unit(t);
 
-        var overview = new Figure(2, 3, 3 * 470, 2 * 340) { Title = $"{run.Name}: eNTK dynamics (dashed lines: task switches)" };
+        var overview = new Figure(3, 2, 2 * 470, 3 * 300) { Title = $"{run.Name}: eNTK dynamics (dashed lines: task switches)" };
         int cell = 0;
         foreach (PaperMetric m in PaperMetric.All)
         {
-            DrawMetric(overview.Panel(cell / 3, cell % 3), run, m, t);
+            DrawMetric(overview.Panel(cell / 2, cell % 2), run, m, t);
             cell++;
             var single = new Figure(1, 1, PanelW, PanelH);
             DrawMetric(single.Panel(0, 0), run, m, t);
             figures.Add(new NamedFigure(m.Name, single, $"{m.Title} against {unit}s; dashed lines mark task switches."));
         }
-        DrawAccuracy(overview.Panel(1, 2), run, t);
+        DrawAccuracy(overview.Panel(2, 1), run, t);
         var accuracy = new Figure(1, 1, PanelW, PanelH);
         DrawAccuracy(accuracy.Panel(0, 0), run, t);
         figures.Add(new NamedFigure("accuracy", accuracy, $"Test accuracy on each task's test set against {unit}s."));

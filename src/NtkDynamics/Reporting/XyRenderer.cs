@@ -22,7 +22,7 @@ internal static class XyRenderer
         var plot = new Box(cell.X + left, cell.Y + Top(p), Math.Max(10, cell.W - left - right), plotH);
         var xa = new Axis(p.XScale, x0, x1, plot.X, plot.Right);
         var ya = new Axis(p.YScale, y0, y1, plot.Bottom, plot.Y);
-        TickSet xt = XTicks(xa, plot.W);
+        TickSet xt = p.XTickValues is { } fixedTicks ? Fixed(fixedTicks, xa) : XTicks(xa, plot.W);
 
         w.Open("g", "class=\"panel\"");
         var obstacles = new List<(double X, double Y)>();
@@ -100,6 +100,13 @@ internal static class XyRenderer
         if (u.Length < 2) yield break;
         double half = 0.5 * Enumerable.Range(1, u.Length - 1).Select(i => u[i] - u[i - 1]).Where(d => d > 0).DefaultIfEmpty(1).Min();
         foreach (double e in new[] { u[0] - half, u[^1] + half }) yield return log ? Math.Pow(10, e) : e;
+    }
+
+    /// <summary>The caller's ticks that fall inside the axis, labelled plainly.</summary>
+    private static TickSet Fixed(IReadOnlyList<double> values, Axis a)
+    {
+        List<double> inside = [.. values.Where(v => Axis.Drawable(a.Scale, v) && v >= a.Min && v <= a.Max).Distinct().Order()];
+        return new TickSet(inside, [.. inside.Select(Ticks.Format)], []);
     }
 
     /// <summary>The most ticks (up to about one per 55 px) whose labels do not collide.</summary>

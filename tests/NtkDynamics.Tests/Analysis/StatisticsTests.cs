@@ -40,6 +40,6 @@ public class StatisticsTests
     {
         var t = new Table(["name", "value"], [["a", 0.012346], ["longer", double.NaN], ["c", 123456.0]]);
         Assert.Equal(["name        value", "------  ---------", "a         0.01235", "longer          —", "c       1.235e+05"], t.ToText().TrimEnd().Split('\n'));
-        Assert.Equal(["-0.5", "100", "1e-04", "0"], new[] { -0.5, 100, 1e-4, 0 }.Select(Table.Number));
+        Assert.Equal(["-0.5", "100", "1e-04", "0"], new[] { -0.5, 100, 1e-4, 0 }.Select(v => Table.Number(v)));
     }
 }

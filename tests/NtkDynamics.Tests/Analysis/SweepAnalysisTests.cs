@@ -59,7 +59,7 @@ public class SweepAnalysisTests
         Assert.Contains("\"spearman_rho\"", json);
 
         string groups = AnalysisTables.Groups(s).ToText();
-        Assert.Contains("0.21 ± 0.005774", groups);
+        Assert.Contains("0.21 ± 0.0058", groups);
         Assert.Contains("0.949 (n=9)", AnalysisTables.Correlations(s).ToText());
     }
 

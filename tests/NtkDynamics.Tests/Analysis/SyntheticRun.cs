@@ -80,6 +80,21 @@ internal static class SyntheticRun
         };
     }
 
+    /// <summary>A sweep folder: one synthetic run per (width, seed), cells named "model.width=W,seed=S".</summary>
+    public static string WriteSweep(string folder, int[] widths, int seeds, int tasks = 3, bool kernels = false)
+    {
+        var cells = new List<(string, Dictionary<string, object>)>();
+        foreach (int w in widths)
+            for (int seed = 0; seed < seeds; seed++)
+            {
+                string name = $"model.width={w},seed={seed}";
+                cells.Add((name, new() { ["model.width"] = w, ["seed"] = seed }));
+                Create(w, (ulong)seed, tasks, kernels: kernels).Write(Path.Combine(folder, name));
+            }
+        FakeRun.WriteCells(folder, cells);
+        return folder;
+    }
+
     private static double[,] Normal(Rng rng, int rows, int cols, double std)
     {
         var m = new double[rows, cols];

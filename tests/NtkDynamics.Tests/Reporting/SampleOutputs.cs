@@ -17,5 +17,7 @@ public class SampleOutputs
         if (string.IsNullOrEmpty(root)) return;
         string run = SyntheticRun.Create(64, 0).Write(Path.Combine(root, "run"));
         RunFigures.Build(RunData.Load(run)).Save(Path.Combine(run, "figures"));
+        string sweep = SyntheticRun.WriteSweep(Path.Combine(root, "sweep"), [16, 32, 64, 128, 256], 3);
+        SweepFigures.Build(SweepAnalysis.Analyze(SweepData.Load(sweep))).Save(Path.Combine(sweep, "figures"));
     }
 }
