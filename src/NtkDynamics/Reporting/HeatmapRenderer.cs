@@ -30,7 +30,9 @@ internal static class HeatmapRenderer
                 bool finite = double.IsFinite(v);
                 Rgb fill = finite ? Colors.Viridis((v - lo) / (hi - lo)) : Missing;
                 double x = plot.X + j * side, y = plot.Y + i * side;
-                w.Rect(x, y, side, side, fill, $"class=\"cell\" data-value=\"{(finite ? v.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\"{stroke}");
+                // without cell borders, overlap the next cell by half a pixel so anti-aliasing leaves no seams.
+                double seam = stroke.Length == 0 ? 0.5 : 0;
+                w.Rect(x, y, side + (j + 1 < cols ? seam : 0), side + (i + 1 < rows ? seam : 0), fill, $"class=\"cell\" data-value=\"{(finite ? v.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\"{stroke}");
                 if (finite && h.CellFormat is string fmt) CellText(w, v.ToString(fmt, CultureInfo.InvariantCulture), x, y, side, fill);
             }
         foreach (int d in (h.Dividers ?? []).Where(d => d > 0))

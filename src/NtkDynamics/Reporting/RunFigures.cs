@@ -69,6 +69,7 @@ public static class RunFigures
         p.YLabel = "accuracy";
         p.YMin = 0;
         p.YMax = 1;
+        p.Legend = LegendPlace.Outside;
         Time.MarkSwitches(p, run, t);
         foreach (var g in run.Evaluations.GroupBy(e => e.EvalTask).OrderBy(g => g.Key))
         {

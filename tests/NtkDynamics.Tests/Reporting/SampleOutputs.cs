@@ -16,8 +16,9 @@ public class SampleOutputs
         string? root = Environment.GetEnvironmentVariable("NTK_SAMPLES");
         if (string.IsNullOrEmpty(root)) return;
         string run = SyntheticRun.Create(64, 0).Write(Path.Combine(root, "run"));
-        RunFigures.Build(RunData.Load(run)).Save(Path.Combine(run, "figures"));
+        Reports.Write(run);
+        Reports.Write(SyntheticRun.Create(16, 5, tasks: 4, stepsPerTask: 800).Write(Path.Combine(root, "long-run")), figures: new FigureOptions(TimeAxis.Epochs));
         string sweep = SyntheticRun.WriteSweep(Path.Combine(root, "sweep"), [16, 32, 64, 128, 256], 3);
-        SweepFigures.Build(SweepAnalysis.Analyze(SweepData.Load(sweep))).Save(Path.Combine(sweep, "figures"));
+        Reports.Write(sweep);
     }
 }
