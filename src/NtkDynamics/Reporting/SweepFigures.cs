@@ -27,20 +27,23 @@ public static class SweepFigures
             string barLabel = primary is null ? "runs" : Short(primary);
             string seeds = $"each line the mean over the seeds of one {barLabel}";
 
+            RunData first = levels[0].First().Run;
             var overview = new Figure(3, 2, 2 * 480, 3 * 300) { Title = $"Sweep {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(s.Folder)))}{where}: one line per {barLabel}" };
-            var panels = PaperMetric.All.Select(m => (m.Name, Draw: (Action<Panel>)(p => Metric(p, m, levels, options.Time)))).Append(("accuracy_first_task", p => FirstTaskAccuracy(p, levels, options.Time))).ToList();
+            List<(string Name, Action<Panel> Draw)> panels =
+            [
+                .. PaperMetric.All.Select(m => (m.Name, (Action<Panel>)(p => Metric(p, m, levels, options.Time)))),
+                ("accuracy_first_task", p => FirstTaskAccuracy(p, levels, options.Time)),
+            ];
             for (int i = 0; i < panels.Count; i++)
             {
-                Panel p = overview.Panel(i / 2, i % 2);
-                panels[i].Draw(p);
-                Time.MarkSwitches(p, levels[0].First().Run, options.Time);
-                p.ColorBar(barLabel, levelNames);
                 var single = new Figure(1, 1, PanelW, PanelH);
-                Panel q = single.Panel(0, 0);
-                panels[i].Draw(q);
-                Time.MarkSwitches(q, levels[0].First().Run, options.Time);
-                q.ColorBar(barLabel, levelNames);
-                figures.Add(new NamedFigure(panels[i].Name + suffix, single, $"{q.Title}{where}: {seeds}; dashed lines mark task switches."));
+                foreach (Panel p in new[] { overview.Panel(i / 2, i % 2), single.Panel(0, 0) })
+                {
+                    panels[i].Draw(p);
+                    Time.MarkSwitches(p, first, options.Time);
+                    p.ColorBar(barLabel, levelNames);
+                }
+                figures.Add(new NamedFigure(panels[i].Name + suffix, single, $"{single.Panel(0, 0).Title}{where}: {seeds}; dashed lines mark task switches."));
             }
             figures.Add(new NamedFigure("overview" + suffix, overview, $"The paper's panels{where}: {seeds}; λmax and velocity on log axes."));
         }
