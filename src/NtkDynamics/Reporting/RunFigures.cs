@@ -118,6 +118,7 @@ public static class RunFigures
         p.YLabel = "eigenvalue";
         p.YScale = Scale.Log;
         if (full) p.XScale = Scale.Log;
+        else p.XTickValues = [.. Enumerable.Range(1, chosen.Max(m => m.EigenvaluesTop.Length)).Select(i => (double)i)];
         p.Legend = LegendPlace.None;
         for (int i = 0; i < chosen.Count; i++)
         {

@@ -14,7 +14,6 @@ public static class RunReport
             $"{c.Model.Kind} width {c.Model.Width} ({c.Model.Parametrisation}), lr {lr}, {c.Stream.Kind} stream of {run.Tasks.Count} tasks; {ReportParts.State(run)}");
 
         r.Section("Summary").KeyValues(Summary(run));
-        foreach (string note in figures.Notes) r.Paragraph(note);
 
         r.Section("eNTK dynamics").FigureIfAny(figures, "overview");
 
@@ -23,8 +22,8 @@ public static class RunReport
         else r.AnalysisTable(AnalysisTables.Switches(switches), "One row per task switch (velocities per step).").Definitions(options);
 
         r.Section("Kernel distance between measurements");
-        if (figures.Find("kernel_heatmap") is null) r.Paragraph("No kernels were saved (ntk.save_kernels: false), so there is no heatmap.");
-        else r.FigureIfAny(figures, "kernel_heatmap");
+        foreach (string note in figures.Notes) r.Paragraph(note);
+        r.FigureIfAny(figures, "kernel_heatmap");
         r.FigureIfAny(figures, "spectrum");
 
         r.Section("Accuracy").FigureIfAny(figures, "accuracy_matrix").FigureIfAny(figures, "accuracy");
