@@ -16,6 +16,8 @@ public static class Commands
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(EntkCommand.Create());
+        root.Subcommands.Add(AnalyzeCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

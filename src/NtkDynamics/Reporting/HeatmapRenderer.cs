@@ -30,9 +30,16 @@ internal static class HeatmapRenderer
                 bool finite = double.IsFinite(v);
                 Rgb fill = finite ? Colors.Viridis((v - lo) / (hi - lo)) : Missing;
                 double x = plot.X + j * side, y = plot.Y + i * side;
-                w.Rect(x, y, side, side, fill, $"class=\"cell\" data-value=\"{(finite ? v.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\"{stroke}");
+                // without cell borders, overlap the next cell by half a pixel so anti-aliasing leaves no seams.
+                double seam = stroke.Length == 0 ? 0.5 : 0;
+                w.Rect(x, y, side + (j + 1 < cols ? seam : 0), side + (i + 1 < rows ? seam : 0), fill, $"class=\"cell\" data-value=\"{(finite ? v.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\"{stroke}");
                 if (finite && h.CellFormat is string fmt) CellText(w, v.ToString(fmt, CultureInfo.InvariantCulture), x, y, side, fill);
             }
+        foreach (int d in (h.Dividers ?? []).Where(d => d > 0))
+        {
+            if (d < cols) w.Line(plot.X + d * side, plot.Y, plot.X + d * side, plot.Bottom, White, 1.5, "class=\"divider\"");
+            if (d < rows) w.Line(plot.X, plot.Y + d * side, plot.Right, plot.Y + d * side, White, 1.5, "class=\"divider\"");
+        }
         int colStride = Stride(side, MaxWidth(colLabels, TickFont) + 6), rowStride = Stride(side, TickFont + 2);
         for (int j = 0; j < cols; j += colStride)
             w.Text(plot.X + (j + 0.5) * side, plot.Bottom + LabelGap + TickFont / 2, colLabels[j], TickFont, Anchor.Middle, Ink, extra: "class=\"xtick\"");

@@ -41,7 +41,8 @@ public sealed class HtmlReport(string title, string? subtitle = null)
 
     /// <summary>
     /// A table. Cells are strings (as written), integers, or floating-point numbers written with numberFormat
-    /// (default: up to 4 decimals, scientific outside [1e-3, 1e6)); numeric cells are right-aligned, NaN shows as "NaN".
+    /// (default: up to 4 decimals, scientific outside [1e-3, 1e6)); numeric cells are right-aligned, NaN shows as "NaN",
+    /// null as a grey dash (nothing to show).
     /// </summary>
     public HtmlReport Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<object?>> rows, string? caption = null, string? numberFormat = null)
     {
@@ -60,7 +61,8 @@ public sealed class HtmlReport(string title, string? subtitle = null)
                 {
                     double or float or decimal => $"<td class=\"num\">{E(Number(Convert.ToDouble(cell, CultureInfo.InvariantCulture), numberFormat))}</td>",
                     _ when IsNumber(cell) => $"<td class=\"num\">{E(Convert.ToString(cell, CultureInfo.InvariantCulture)!)}</td>",
-                    _ => $"<td>{E(cell?.ToString() ?? "")}</td>",
+                    null => "<td class=\"missing\">—</td>",
+                    _ => $"<td>{E(cell.ToString() ?? "")}</td>",
                 });
             sb.Append("</tr>\n");
         }
@@ -135,12 +137,14 @@ public sealed class HtmlReport(string title, string? subtitle = null)
         nav.toc a { color: #1f5f8b; text-decoration: none; }
         nav.toc a:hover { text-decoration: underline; }
         .table-wrap { overflow-x: auto; }
+        .table-wrap td { white-space: nowrap; }
         table { border-collapse: collapse; margin: 1em 0; font-size: 0.92rem; }
         caption { caption-side: top; text-align: left; color: #59636e; font-size: 0.9rem; padding-bottom: 6px; }
         th, td { padding: 6px 14px; border-bottom: 1px solid #eaecef; text-align: left; vertical-align: top; }
         thead th { background: #f3f5f7; border-bottom: 2px solid #d5d9de; font-weight: 600; white-space: nowrap; }
         tbody tr:nth-child(even) { background: #fafbfc; }
         tbody tr:hover { background: #f0f6fa; }
+        td.missing { color: #9aa0a6; text-align: right; }
         th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         table.kv th { color: #444c56; font-weight: 600; background: none; white-space: nowrap; }
         table.kv td { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 0.88rem; }

@@ -32,6 +32,8 @@ public sealed class Panel
     public double? XMax { get; set; }
     public double? YMin { get; set; }
     public double? YMax { get; set; }
+    /// <summary>Labelled x ticks at exactly these values (e.g. the widths of a sweep) instead of automatic ones.</summary>
+    public IReadOnlyList<double>? XTickValues { get; set; }
     public LegendPlace Legend { get; set; }
     /// <summary>Light grid lines at the major ticks (default on).</summary>
     public bool Grid { get; set; } = true;
@@ -41,9 +43,12 @@ public sealed class Panel
         double.IsFinite(p.First) && double.IsFinite(p.Second)
         && ((XScale == Scale.Log && p.First <= 0) || (YScale == Scale.Log && p.Second <= 0))));
 
-    /// <summary>A line through (xs[i], ys[i]); dashed and/or with a dot at every point.</summary>
+    /// <summary>
+    /// A line through (xs[i], ys[i]); dashed and/or with a dot at every point; with errors, a vertical error bar
+    /// ys[i] ± errors[i] at every point (NaN errors draw none).
+    /// </summary>
     public void Line(IReadOnlyList<double> xs, IReadOnlyList<double> ys, string? label = null, Rgb? color = null,
-        bool dashed = false, bool markers = false) => Add(MarkKind.Line, xs, ys, label, color, dashed, markers);
+        bool dashed = false, bool markers = false, IReadOnlyList<double>? errors = null) => Add(MarkKind.Line, xs, ys, label, color, dashed, markers, errors);
 
     /// <summary>Dots at (xs[i], ys[i]).</summary>
     public void Scatter(IReadOnlyList<double> xs, IReadOnlyList<double> ys, string? label = null, Rgb? color = null) =>
@@ -82,16 +87,18 @@ public sealed class Panel
     /// <summary>
     /// Draws a matrix as cells coloured by viridis over [min, max] (default: the finite values' range), row 0 at
     /// the top, with a colour bar. cellFormat (e.g. "0.00") writes each value in its cell where it fits.
-    /// NaN cells are light grey. Row/column labels default to 0, 1, 2, ...
+    /// NaN cells are light grey. Row/column labels default to 0, 1, 2, ... dividers draws a white line before each of
+    /// these row and column indices (e.g. where a task switch falls between measurements).
     /// </summary>
     public void Heatmap(double[,] values, string? colorBarLabel = null, string? cellFormat = null,
-        IReadOnlyList<string>? rowLabels = null, IReadOnlyList<string>? colLabels = null, double? min = null, double? max = null)
+        IReadOnlyList<string>? rowLabels = null, IReadOnlyList<string>? colLabels = null, double? min = null, double? max = null,
+        IReadOnlyList<int>? dividers = null)
     {
         if (_series.Count > 0 || _refLines.Count > 0 || _shades.Count > 0) throw new InvalidOperationException("a panel holds either a heatmap or series, not both");
         if (values.Length == 0) throw new ArgumentException("the heatmap matrix is empty", nameof(values));
         if (rowLabels != null && rowLabels.Count != values.GetLength(0)) throw new ArgumentException($"{rowLabels.Count} row labels for {values.GetLength(0)} rows", nameof(rowLabels));
         if (colLabels != null && colLabels.Count != values.GetLength(1)) throw new ArgumentException($"{colLabels.Count} column labels for {values.GetLength(1)} columns", nameof(colLabels));
-        HeatmapContent = new HeatmapData(values, colorBarLabel, cellFormat, rowLabels, colLabels, min, max);
+        HeatmapContent = new HeatmapData(values, colorBarLabel, cellFormat, rowLabels, colLabels, min, max, dividers);
     }
 
     internal void Render(SvgWriter w, Box cell)
@@ -100,10 +107,12 @@ public sealed class Panel
         else XyRenderer.Render(this, w, cell);
     }
 
-    private void Add(MarkKind kind, IReadOnlyList<double> xs, IReadOnlyList<double> ys, string? label, Rgb? color, bool dashed, bool markers)
+    private void Add(MarkKind kind, IReadOnlyList<double> xs, IReadOnlyList<double> ys, string? label, Rgb? color, bool dashed, bool markers,
+        IReadOnlyList<double>? errors = null)
     {
         if (HeatmapContent != null) throw new InvalidOperationException("a panel holds either a heatmap or series, not both");
         if (xs.Count != ys.Count) throw new ArgumentException($"series '{label}': {xs.Count} x values but {ys.Count} y values");
-        _series.Add(new Series(kind, [.. xs], [.. ys], label, color ?? Colors.Categorical(_series.Count), dashed, markers));
+        if (errors != null && errors.Count != ys.Count) throw new ArgumentException($"series '{label}': {errors.Count} errors but {ys.Count} y values");
+        _series.Add(new Series(kind, [.. xs], [.. ys], label, color ?? Colors.Categorical(_series.Count), dashed, markers, errors is null ? null : [.. errors]));
     }
 }

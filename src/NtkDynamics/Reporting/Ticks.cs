@@ -38,6 +38,9 @@ internal static class Ticks
         double a = Math.Log10(lo), b = Math.Log10(hi);
         int k0 = (int)Math.Ceiling(a - 1e-9), k1 = (int)Math.Floor(b + 1e-9);
         int decades = k1 - k0 + 1;
+        // Two decade ticks alone read poorly: use 1-2-5 multiples when there are few enough of them.
+        if (decades == 2 && Multiples(lo, hi, k0, k1, [1, 2, 5]) is { Count: >= 3 } few && few.Count <= target + 1)
+            return new TickSet(few, few.Select(Format).ToList(), []);
         if (decades >= 2)
         {
             int stride = Math.Max(1, (int)Math.Ceiling(decades / (double)Math.Max(1, target)));
@@ -54,14 +57,18 @@ internal static class Ticks
         }
         // Less than about a decade: 1-2-5 multiples, or every integer multiple, or plain linear ticks.
         foreach (int[] mantissas in new[] { new[] { 1, 2, 5 }, new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 } })
-        {
-            var major = new List<double>();
-            for (int k = k0 - 1; k <= k1; k++)
-                foreach (int m in mantissas)
-                    if (m * Math.Pow(10, k) is double v && v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) major.Add(v);
-            if (major.Count >= 3) return new TickSet(major, major.Select(Format).ToList(), []);
-        }
+            if (Multiples(lo, hi, k0, k1, mantissas) is { Count: >= 3 } major) return new TickSet(major, major.Select(Format).ToList(), []);
         return Linear(lo, hi, target);
+    }
+
+    /// <summary>Every m·10ᵏ (m from mantissas, k from k0 - 1 to k1) inside [lo, hi], ascending.</summary>
+    private static List<double> Multiples(double lo, double hi, int k0, int k1, int[] mantissas)
+    {
+        var values = new List<double>();
+        for (int k = k0 - 1; k <= k1; k++)
+            foreach (int m in mantissas)
+                if (m * Math.Pow(10, k) is double v && v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) values.Add(v);
+        return values;
     }
 
     /// <summary>A compact label for any value: plain decimals for ordinary magnitudes, m×10ᵏ otherwise.</summary>

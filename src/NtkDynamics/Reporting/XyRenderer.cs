@@ -22,7 +22,7 @@ internal static class XyRenderer
         var plot = new Box(cell.X + left, cell.Y + Top(p), Math.Max(10, cell.W - left - right), plotH);
         var xa = new Axis(p.XScale, x0, x1, plot.X, plot.Right);
         var ya = new Axis(p.YScale, y0, y1, plot.Bottom, plot.Y);
-        TickSet xt = XTicks(xa, plot.W);
+        TickSet xt = p.XTickValues is { } fixedTicks ? Fixed(fixedTicks, xa) : XTicks(xa, plot.W);
 
         w.Open("g", "class=\"panel\"");
         var obstacles = new List<(double X, double Y)>();
@@ -70,7 +70,12 @@ internal static class XyRenderer
         var ys = new List<double>();
         foreach (Series s in p.SeriesList)
             for (int i = 0; i < s.Xs.Length; i++)
-                if (Axis.Drawable(p.XScale, s.Xs[i]) && Axis.Drawable(p.YScale, s.Ys[i])) { xs.Add(s.Xs[i]); ys.Add(s.Ys[i]); }
+                if (Axis.Drawable(p.XScale, s.Xs[i]) && Axis.Drawable(p.YScale, s.Ys[i]))
+                {
+                    xs.Add(s.Xs[i]);
+                    ys.Add(s.Ys[i]);
+                    if (s.Errors?[i] is double e && double.IsFinite(e)) ys.AddRange([s.Ys[i] - e, s.Ys[i] + e]);
+                }
         foreach (Series s in p.SeriesList.Where(s => s.Kind == MarkKind.Bars)) xs.AddRange(BarEnds(s, p.XScale));
         xs.AddRange(p.RefLines.Where(r => r.Vertical).Select(r => r.At));
         xs.AddRange(p.Shades.SelectMany(s => new[] { s.X0, s.X1 }));
@@ -95,6 +100,13 @@ internal static class XyRenderer
         if (u.Length < 2) yield break;
         double half = 0.5 * Enumerable.Range(1, u.Length - 1).Select(i => u[i] - u[i - 1]).Where(d => d > 0).DefaultIfEmpty(1).Min();
         foreach (double e in new[] { u[0] - half, u[^1] + half }) yield return log ? Math.Pow(10, e) : e;
+    }
+
+    /// <summary>The caller's ticks that fall inside the axis, labelled plainly.</summary>
+    private static TickSet Fixed(IReadOnlyList<double> values, Axis a)
+    {
+        List<double> inside = [.. values.Where(v => Axis.Drawable(a.Scale, v) && v >= a.Min && v <= a.Max).Distinct().Order()];
+        return new TickSet(inside, [.. inside.Select(Ticks.Format)], []);
     }
 
     /// <summary>The most ticks (up to about one per 55 px) whose labels do not collide.</summary>
@@ -144,6 +156,7 @@ internal static class XyRenderer
                 }
                 break;
         }
+        if (s.Errors is { } errors) ErrorBars(w, s, errors, xa, ya, obstacles);
         if (s.Markers)
             foreach (var (x, y) in pts.OfType<(double X, double Y)>())
             {
@@ -151,6 +164,23 @@ internal static class XyRenderer
                 obstacles.Add((x, y));
             }
         w.Close("g");
+    }
+
+    /// <summary>A vertical bar from y - e to y + e with short caps at every point whose error is finite (the lower end is clipped on a log axis).</summary>
+    private static void ErrorBars(SvgWriter w, Series s, double[] errors, Axis xa, Axis ya, List<(double X, double Y)> obstacles)
+    {
+        const double cap = 3;
+        for (int i = 0; i < s.Xs.Length; i++)
+        {
+            double x = s.Xs[i], y = s.Ys[i], e = Math.Abs(errors[i]);
+            if (!Axis.Drawable(xa.Scale, x) || !Axis.Drawable(ya.Scale, y) || !double.IsFinite(e)) continue;
+            double px = xa.ToPixel(x), top = ya.ToPixel(y + e);
+            double bottom = Axis.Drawable(ya.Scale, y - e) ? ya.ToPixel(y - e) : Math.Max(ya.P0, ya.P1);
+            w.Line(px, top, px, bottom, s.Color, 1.1, "class=\"errorbar\"");
+            w.Line(px - cap, top, px + cap, top, s.Color, 1.1);
+            if (Axis.Drawable(ya.Scale, y - e)) w.Line(px - cap, bottom, px + cap, bottom, s.Color, 1.1);
+            AddSegment(obstacles, (px, top), (px, bottom));
+        }
     }
 
     /// <summary>One path per series; an undrawable point ends a run (a gap), and a run of one point is drawn as a dot.</summary>

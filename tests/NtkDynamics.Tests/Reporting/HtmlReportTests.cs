@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using NtkDynamics.Reporting;
@@ -61,15 +60,13 @@ public class HtmlReportTests(ITestOutputHelper output)
             Sample().Save(page);
             Assert.Contains("<svg", File.ReadAllText(page));
             Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
-            string? chromium = new[] { "chromium", "chromium-browser", "google-chrome" }.Select(FileOutput.FindOnPath).FirstOrDefault(p => p != null);
+            string? chromium = Chromium.Find();
             if (chromium is null)
             {
                 output.WriteLine("chromium not found on PATH: skipped rendering the report");
                 return;
             }
-            string shot = Path.Combine(dir, "shot.png");
-            Screenshot(chromium, page, shot, Path.Combine(dir, "profile"));
-            PngImage img = Png.Decode(File.ReadAllBytes(shot));
+            PngImage img = Chromium.Screenshot(chromium, page, Path.Combine(dir, "shot.png"), dir);
             Assert.Equal((1200, 1600), (img.Width, img.Height));
             double ink = Png.InkFraction(img);
             int colours = Png.DistinctColours(img);
@@ -83,21 +80,5 @@ public class HtmlReportTests(ITestOutputHelper output)
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static void Screenshot(string chromium, string page, string png, string profile)
-    {
-        var info = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                     $"--user-data-dir={profile}", $"--screenshot={png}", "--window-size=1200,1600", new Uri(page).AbsoluteUri })
-            info.ArgumentList.Add(a);
-        using var proc = Process.Start(info)!;
-        Task<string> stdout = proc.StandardOutput.ReadToEndAsync(), stderr = proc.StandardError.ReadToEndAsync();
-        if (!proc.WaitForExit(20_000))
-        {
-            proc.Kill(entireProcessTree: true);
-            Assert.Fail("chromium did not finish the screenshot within 20 s");
-        }
-        Assert.True(proc.ExitCode == 0 && File.Exists(png), $"chromium exit {proc.ExitCode}: {stderr.Result}{stdout.Result}");
     }
 }

@@ -55,6 +55,9 @@ public class TicksTests
     {
         TickSet t = Ticks.Log(1.5, 60, 5);
         Assert.Equal([2, 5, 10, 20, 50], t.Major.Select(v => Math.Round(v, 9)));
+        // two decades in range: 1-2-5 multiples rather than two lone labels.
+        Assert.Equal([100, 200, 500, 1000], Ticks.Log(90, 1100, 5).Major.Select(v => Math.Round(v, 9)));
+        Assert.Equal([1, 10], Ticks.Log(0.9, 11, 2).Major.Select(v => Math.Round(v, 9)));
         TickSet narrow = Ticks.Log(3.1, 3.4, 5);
         Assert.True(narrow.Major.Count >= 2);
         Assert.All(narrow.Major, v => Assert.InRange(v, 3.1, 3.4));

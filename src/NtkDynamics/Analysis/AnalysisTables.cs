@@ -1,0 +1,32 @@
+namespace NtkDynamics.Analysis;
+
+/// <summary>The tables `ntk analyze` prints and the report shows.</summary>
+public static class AnalysisTables
+{
+    /// <summary>One row per switch: where it is, then every headline quantity (λ recovery "not recovered" when it did not).</summary>
+    public static Table Switches(IReadOnlyList<SwitchResult> results) => new(
+        ["switch", "step", "sim", .. SwitchQuantity.Headlines.Select(q => q.Header)],
+        [.. results.Select(r => (IReadOnlyList<object?>)[Label(r), r.SwitchStep, r.Similarity,
+            .. SwitchQuantity.Headlines.Select(q => q.Key == "lambda_recovery_steps" && r.LambdaRecoverySteps is null
+                ? (object)(double.IsNaN(r.LambdaMin) ? double.NaN : "not recovered") : q.Value(r))])]);
+
+    /// <summary>One row per group of seeds: the swept values, the switch, the runs, each headline quantity as mean ± SE [n when some runs lack it].</summary>
+    public static Table Groups(SweepResult s) => new(
+        [.. s.Variables, "switch", "runs", .. SwitchQuantity.Headlines.Select(q => q.Header)],
+        [.. s.Groups.Select(g => (IReadOnlyList<object?>)[.. g.Values.Select(v => (object)v.Text), $"{g.Switch}", g.Runs.Count,
+            .. SwitchQuantity.Headlines.Select(q => (object)MeanSeText(g.Stats[q.Key], g.Runs.Count))])]);
+
+    /// <summary>Spearman's ρ (and the number of samples) of each headline quantity against each correlated variable.</summary>
+    public static Table Correlations(SweepResult s) => new(
+        ["quantity", .. s.CorrelationVariables.Select(v => $"ρ vs {v}")],
+        [.. SwitchQuantity.Headlines.Select(q => (IReadOnlyList<object?>)[q.Header,
+            .. s.CorrelationVariables.Select(v => s.Correlations.Single(c => c.Variable == v && c.Quantity == q.Key))
+                .Select(c => (object)$"{Table.Number(Math.Round(c.Rho, 3))} (n={c.N})")])]);
+
+    /// <summary>"T1→T2" for the switch from the first task to the second (tasks numbered from 1 for people).</summary>
+    public static string Label(SwitchResult r) => $"T{r.FromTask + 1}→T{r.ToTask + 1}";
+
+    /// <summary>"0.1234 ± 0.0056" (the error to two significant digits), with "[n=2]" when fewer than all runs measured it; "—" when none did.</summary>
+    public static string MeanSeText(MeanSe m, int runs) => m.N == 0 ? "—"
+        : $"{Table.Number(m.Mean)}{(double.IsNaN(m.StandardError) ? "" : $" ± {Table.Number(m.StandardError, 2)}")}{(m.N < runs ? $" [n={m.N}]" : "")}";
+}

@@ -1,0 +1,74 @@
+using NtkDynamics.Analysis;
+using NtkDynamics.Tests.Data;
+
+namespace NtkDynamics.Tests.Analysis;
+
+public class SweepAnalysisTests
+{
+    private static readonly int[] Widths = [16, 64, 256];
+
+    /// <summary>λ drop = 0.2 + 0.1·log4(width/16) + 0.01·seed; one more cell (width 1024) that has not started.</summary>
+    internal static string WriteSweep(string folder)
+    {
+        var cells = new List<(string, Dictionary<string, object>)>();
+        foreach (int w in Widths)
+            for (int seed = 0; seed < 3; seed++)
+            {
+                string name = $"model.width={w},seed={seed}";
+                cells.Add((name, new() { ["model.width"] = w, ["seed"] = seed }));
+                double drop = 0.2 + 0.1 * Math.Log(w / 16.0, 4) + 0.01 * seed;
+                double[] lambda = [.. SwitchAnalysisTests.Lambda];
+                (lambda[11], lambda[12], lambda[13], lambda[14]) = (9, 9, 10 - 10 * drop, 9.5);
+                SwitchAnalysisTests.Known(lambda, name: name, width: w, seed: seed).Write(Path.Combine(folder, name));
+            }
+        cells.Add(("model.width=1024,seed=0", new() { ["model.width"] = 1024, ["seed"] = 0 }));
+        FakeRun.WriteCells(folder, cells);
+        return folder;
+    }
+
+    [Fact]
+    public void GroupsAverageOverSeedsAndRankCorrelationFollowsTheSweptVariable()
+    {
+        using var dir = new TempFolder();
+        SweepResult s = SweepAnalysis.Analyze(SweepData.Load(WriteSweep(dir.Path)));
+        Assert.Equal(["model.width"], s.Variables);
+        Assert.Equal(9, s.Runs.Count);
+        Assert.Equal("model.width=1024,seed=0", Assert.Single(s.Missing).Cell.Name);
+        Assert.Equal(["16", "64", "256"], s.Groups.Select(g => g.Values[0].Text));
+        for (int i = 0; i < 3; i++)
+        {
+            MeanSe m = s.Groups[i].Stats["lambda_drop"];
+            Assert.Equal(0.21 + 0.1 * i, m.Mean, 9);
+            Assert.Equal(0.01 / Math.Sqrt(3), m.StandardError, 9);
+            Assert.Equal(3, m.N);
+            Assert.Equal(3, s.Groups[i].Runs.Count);
+            Assert.Equal(50, s.Groups[i].Stats["velocity_ratio"].Mean, 9);
+        }
+        // x ranks 2,2,2,5,5,5,8,8,8 against y ranks 1..9: ρ = 54 / √(54·60).
+        RankCorrelation c = s.Correlations.Single(c => c.Variable == "model.width" && c.Quantity == "lambda_drop");
+        Assert.Equal(Math.Sqrt(54.0 / 60), c.Rho, 12);
+        Assert.Equal(9, c.N);
+        Assert.True(double.IsNaN(s.Correlations.Single(c => c.Quantity == "velocity_ratio").Rho)); // constant
+        Assert.DoesNotContain(SweepAnalysis.SimilarityVariable, s.CorrelationVariables); // one similarity only
+
+        string json = File.ReadAllText(AnalysisJson.WriteSweep(s));
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        var g0 = doc.RootElement.GetProperty("groups")[0];
+        Assert.Equal(16, g0.GetProperty("values").GetProperty("model.width").GetInt32());
+        Assert.Equal(0.21, g0.GetProperty("stats").GetProperty("lambda_drop").GetProperty("mean").GetDouble(), 9);
+        Assert.Contains("\"spearman_rho\"", json);
+
+        string groups = AnalysisTables.Groups(s).ToText();
+        Assert.Contains("0.21 ± 0.0058", groups);
+        Assert.Contains("0.949 (n=9)", AnalysisTables.Correlations(s).ToText());
+    }
+
+    [Fact]
+    public void NotASweepOrRunFolderIsAnInputError()
+    {
+        using var dir = new TempFolder();
+        Assert.Contains("cells.json is missing", Assert.Throws<InputException>(() => SweepData.Load(dir.Path)).Message);
+        FakeRun.WriteCells(dir.Path, [("a", new() { ["seed"] = 0 })]);
+        Assert.Contains("none of the 1 runs", Assert.Throws<InputException>(() => SweepAnalysis.Analyze(SweepData.Load(dir.Path))).Message);
+    }
+}
