@@ -20,21 +20,20 @@ public static class RunFigures
         TimeAxis t = options.Time;
         string unit = Time.Unit(t);
 
+        List<(string Name, string Caption, Action<Panel> Draw)> panels =
+        [
+            .. PaperMetric.All.Select(m => (m.Name, $"{m.Title} against {unit}s; dashed lines mark task switches.", (Action<Panel>)(p => DrawMetric(p, run, m, t)))),
+            ("accuracy", $"Test accuracy on each task's test set against {unit}s.", p => DrawAccuracy(p, run, t)),
+        ];
         var overview = new Figure(3, 2, 2 * 470, 3 * 300) { Title = $"{run.Name}: eNTK dynamics (dashed lines: task switches)" };
-        int cell = 0;
-        foreach (PaperMetric m in PaperMetric.All)
+        figures.Add(new NamedFigure("overview", overview, $"λmax and velocity on log axes; against {unit}s."));
+        for (int i = 0; i < panels.Count; i++)
         {
-            DrawMetric(overview.Panel(cell / 2, cell % 2), run, m, t);
-            cell++;
             var single = new Figure(1, 1, PanelW, PanelH);
-            DrawMetric(single.Panel(0, 0), run, m, t);
-            figures.Add(new NamedFigure(m.Name, single, $"{m.Title} against {unit}s; dashed lines mark task switches."));
+            panels[i].Draw(overview.Panel(i / 2, i % 2));
+            panels[i].Draw(single.Panel(0, 0));
+            figures.Add(new NamedFigure(panels[i].Name, single, panels[i].Caption));
         }
-        DrawAccuracy(overview.Panel(2, 1), run, t);
-        var accuracy = new Figure(1, 1, PanelW, PanelH);
-        DrawAccuracy(accuracy.Panel(0, 0), run, t);
-        figures.Add(new NamedFigure("accuracy", accuracy, $"Test accuracy on each task's test set against {unit}s."));
-        figures.Insert(0, new NamedFigure("overview", overview, $"λmax and velocity on log axes; against {unit}s."));
 
         if (KernelDistanceMatrix.FromRun(run, options.MaxHeatmapKernels) is { } matrix)
             figures.Add(new NamedFigure("kernel_heatmap", Heatmap(run, matrix),

@@ -106,7 +106,7 @@ public static class SweepFigures
     {
         IReadOnlyList<SwitchQuantity> qs = SwitchQuantity.Headlines;
         int cols = 4, rows = (qs.Count + cols - 1) / cols;
-        var fig = new Figure(rows, cols, cols * 330, rows * 300) { Title = $"Task-switch quantities against {variable}" };
+        var fig = new Figure(rows, cols, cols * 245, rows * 290) { Title = $"Task-switch quantities against {variable}" };
         var samples = s.Runs.SelectMany(r => r.Switches.Select(sw => (X: variable == SweepAnalysis.SimilarityVariable ? sw.Similarity : Value(r, variable).Number, Sw: sw))).ToList();
         double[] xs = [.. samples.Select(x => x.X)];
         bool log = xs.All(x => x > 0) && xs.Max() / xs.Min() >= 8;
