@@ -11,6 +11,7 @@ public static class Commands
         var root = new RootCommand("NtkDynamics: empirical NTK dynamics under task shifts");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(TheoryCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
