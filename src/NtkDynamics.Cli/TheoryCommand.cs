@@ -30,6 +30,8 @@ internal static class TheoryCommand
 
     private static Option<string> Out() => new("--out") { Description = "folder for the figures and tables", DefaultValueFactory = _ => "theory" };
 
+    private static Option<ulong> SeedOption() => new("--seed") { Description = "seeds the inputs and every network", DefaultValueFactory = _ => 0 };
+
     private static Option<string> IntList(string name, string description, string defaults) =>
         new(name) { Description = $"{description} (comma-separated)", DefaultValueFactory = _ => defaults };
 
@@ -52,14 +54,15 @@ internal static class TheoryCommand
         var (o, depths, widths, seeds, points, inputDim) = (Out(), IntList("--depths", "hidden-layer counts", "2,3"),
             IntList("--widths", "widths", "64,128,256,512,1024,2048,4096,8192,16384"), Int("--seeds", "networks per depth and width", 4),
             Int("--points", "points on the sphere", 16), Int("--input-dim", "input dimension d", 8));
+        var seed = SeedOption();
         var cmd = new Command("convergence", "Empirical NTK of NTK-parametrised MLPs against the analytic kernel as the width grows")
-            { o, depths, widths, seeds, points, inputDim };
+            { o, depths, widths, seeds, points, inputDim, seed };
         cmd.SetAction(r =>
         {
             var options = new ConvergenceOptions
             {
                 Depths = Ints(r.GetValue(depths)!, "--depths"), Widths = Ints(r.GetValue(widths)!, "--widths"),
-                Seeds = r.GetValue(seeds), Points = r.GetValue(points), InputDim = r.GetValue(inputDim),
+                Seeds = r.GetValue(seeds), Points = r.GetValue(points), InputDim = r.GetValue(inputDim), Seed = r.GetValue(seed),
             };
             var result = KernelConvergence.Run(options, Console.WriteLine);
             string folder = r.GetValue(o)!;
@@ -105,14 +108,15 @@ internal static class TheoryCommand
         var (o, depth, widths, seeds, steps) = (Out(), Int("--depth", "hidden layers", 2),
             IntList("--widths", "widths", "64,128,256,512,1024,2048,4096"), Int("--seeds", "networks per width", 2), Int("--steps", "gradient descent steps", 100));
         var stepLambda = new Option<double>("--step-lambda") { Description = "h·λmax of the analytic train kernel (sets the learning rate)", DefaultValueFactory = _ => 0.5 };
+        var seed = SeedOption();
         var cmd = new Command("dynamics", "Full-batch gradient descent of NTK-parametrised MLPs against the closed-form kernel dynamics")
-            { o, depth, widths, seeds, steps, stepLambda };
+            { o, depth, widths, seeds, steps, stepLambda, seed };
         cmd.SetAction(r =>
         {
             var options = new DynamicsOptions
             {
                 Depth = r.GetValue(depth), Widths = Ints(r.GetValue(widths)!, "--widths"), Seeds = r.GetValue(seeds),
-                Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda),
+                Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda), Seed = r.GetValue(seed),
             };
             var result = DynamicsExperiment.Run(options, Console.WriteLine);
             string folder = r.GetValue(o)!;
@@ -177,9 +181,11 @@ internal static class TheoryCommand
         var (mlpDepth, mlpWidths, cnnWidths) = (Int("--mlp-depth", "hidden layers of the MLP", 2),
             IntList("--mlp-widths", "MLP widths", "64,128,256,512,1024,2048"), IntList("--cnn-widths", "CNN channel widths", "8,16,32,64,128"));
         var steps = Int("--steps", "gradient descent steps", 200);
-        var stepLambda = new Option<double>("--step-lambda") { Description = "h·λmax of the narrowest network's train kernel (sets each parametrisation's learning rate)", DefaultValueFactory = _ => 0.5 };
+        var stepLambda = new Option<double>("--step-lambda") { Description = "h·λmax of the narrowest network's train kernel (sets each parametrisation's learning rate)", DefaultValueFactory = _ => 1.0 };
+        var models = new Option<string>("--models") { Description = "which architectures: mlp, cnn or both (comma-separated)", DefaultValueFactory = _ => "mlp,cnn" };
+        var seed = SeedOption();
         var cmd = new Command("lazy-rich", "Kernel change and linearisation error after training, NTK against standard parametrisation, as the width grows")
-            { o, data, classes, imageSize, train, test, mlpDepth, mlpWidths, cnnWidths, steps, stepLambda };
+            { o, data, classes, imageSize, train, test, mlpDepth, mlpWidths, cnnWidths, steps, stepLambda, models, seed };
         cmd.SetAction(r =>
         {
             var pair = Ints(r.GetValue(classes)!, "--classes");
@@ -187,19 +193,21 @@ internal static class TheoryCommand
             var (probe, targets) = BinaryProbe(r.GetValue(data)!, pair, r.GetValue(imageSize), r.GetValue(train), r.GetValue(test));
             int[] shape = probe.Shape[1..];
             int depth = r.GetValue(mlpDepth);
-            var architectures = new (string Name, Func<int, ModelSpec> Spec, int[] Widths)[]
+            var chosen = r.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (chosen.Length == 0 || chosen.Any(m => m is not ("mlp" or "cnn"))) throw new InputException($"--models: expected mlp, cnn or mlp,cnn, got '{r.GetValue(models)}'");
+            var architectures = new (string Key, string Name, Func<int, ModelSpec> Spec, int[] Widths)[]
             {
-                ($"MLP ({depth} hidden layers)", w => ModelSpec.Mlp(shape, Enumerable.Repeat(w, depth).ToArray(), 1), Ints(r.GetValue(mlpWidths)!, "--mlp-widths")),
-                ("CNN (the paper's, 3 conv layers)", w => ModelSpec.Cnn(w, shape[0], shape[1], 1), Ints(r.GetValue(cnnWidths)!, "--cnn-widths")),
-            };
+                ("mlp", $"MLP ({depth} hidden layers)", w => ModelSpec.Mlp(shape, Enumerable.Repeat(w, depth).ToArray(), 1), Ints(r.GetValue(mlpWidths)!, "--mlp-widths")),
+                ("cnn", "CNN (the paper's, 3 conv layers)", w => ModelSpec.Cnn(w, shape[0], shape[1], 1), Ints(r.GetValue(cnnWidths)!, "--cnn-widths")),
+            }.Where(a => chosen.Contains(a.Key)).ToArray();
             var results = new List<(string Name, IReadOnlyList<LazyRichRun> Runs)>();
-            foreach (var (name, spec, widths) in architectures)
+            foreach (var (_, name, spec, widths) in architectures)
             {
                 Console.WriteLine(name);
                 var options = new LazyRichOptions
                 {
                     Architecture = spec, Widths = widths, Probe = probe, Train = r.GetValue(train), Targets = targets,
-                    Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda),
+                    Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda), Seed = r.GetValue(seed),
                 };
                 results.Add((name, LazyRich.Run(options, line => Console.WriteLine($"  {line}"))));
             }
@@ -207,10 +215,10 @@ internal static class TheoryCommand
             Report(Save(LazyRichFigure(results), folder, "lazy-rich"));
             var rows = results.SelectMany(a => a.Runs.Select(run => new[]
             {
-                a.Name.Split(' ')[0], run.Parametrisation, S(run.Width), F(run.LearningRate), F(run.StepLambda), F(run.KernelChange),
+                a.Name.Split(' ')[0], run.Parametrisation, S(run.Width), F(run.LearningRate), F(run.StepLambda), F(run.StepLambdaEnd), F(run.KernelChange),
                 F(run.KernelDistance), F(run.LinearisationError), F(run.LossStart), F(run.LossEnd),
             })).ToList();
-            WriteTable(folder, "lazy-rich", ["model", "parametrisation", "width", "lr", "h_lambda_max0", "kernel_change", "one_minus_cka", "linearisation_error", "loss_0", "loss_T"], rows,
+            WriteTable(folder, "lazy-rich", ["model", "parametrisation", "width", "lr", "h_lambda_max_0", "h_lambda_max_T", "kernel_change", "one_minus_cka", "linearisation_error", "loss_0", "loss_T"], rows,
             [
                 $"{r.GetValue(data)} classes {pair[0]} (+1) and {pair[1]} (−1), {r.GetValue(imageSize)}x{r.GetValue(imageSize)} images normalised by the training statistics, " +
                 $"{r.GetValue(train)} training + {r.GetValue(test)} held-out images (the probe), {r.GetValue(steps)} full-batch GD steps on PyTorch's MSE",
@@ -249,6 +257,7 @@ internal static class TheoryCommand
             cka.Title = $"{name}: kernel distance"; cka.YLabel = "1 − CKA(Θ_T, Θ_0)";
             along.Title = $"{name}: real against linearised"; along.YLabel = "RMS(f_t − f_t^lin) / RMS(f_0 − y)";
             along.XLabel = "step"; along.YScale = Scale.Log;
+            if (runs.Any(x => x.LinearisationAlong.Any(v => v > 10))) along.YMax = 10;   // a linearised model with h·λ > 2 diverges
             foreach (var p in new[] { change, cka }) { p.XLabel = "width"; p.XScale = Scale.Log; p.YScale = Scale.Log; }
             for (int k = 0; k < LazyRich.Parametrisations.Count; k++)
             {
@@ -272,14 +281,15 @@ internal static class TheoryCommand
             IntList("--frequencies", "frequencies k of the target Σ cos(kθ)", "1,2,3,4,6,8"), Int("--depth", "hidden layers", 1),
             Int("--width", "hidden units", 8192), Int("--steps", "gradient descent steps", 3000));
         var stepLambda = new Option<double>("--step-lambda") { Description = "h·λmax of the analytic kernel (sets the learning rate)", DefaultValueFactory = _ => 1.0 };
+        var seed = SeedOption();
         var cmd = new Command("spectral-bias", "Residual per frequency along training on the circle: a wide MLP against (1 − hλ_k)^t")
-            { o, points, frequencies, depth, width, steps, stepLambda };
+            { o, points, frequencies, depth, width, steps, stepLambda, seed };
         cmd.SetAction(r =>
         {
             var options = new SpectralBiasOptions
             {
                 Points = r.GetValue(points), Frequencies = Ints(r.GetValue(frequencies)!, "--frequencies"), Depth = r.GetValue(depth),
-                Width = r.GetValue(width), Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda),
+                Width = r.GetValue(width), Steps = r.GetValue(steps), StepTimesLambdaMax = r.GetValue(stepLambda), Seed = r.GetValue(seed),
             };
             var result = SpectralBias.Run(options, Console.WriteLine);
             string folder = r.GetValue(o)!;

@@ -54,6 +54,7 @@ public sealed record LazyRichOptions
 /// <param name="Width">Hidden units (MLP) or channels (CNN).</param>
 /// <param name="LearningRate">η, the same for every width of this parametrisation.</param>
 /// <param name="StepLambda">h λ_max(Θ_0) of the train kernel at this width (above 2: gradient descent leaves the lazy regime).</param>
+/// <param name="StepLambdaEnd">h λ_max(Θ_T) after training (NaN when training diverged): a catapult ends below 2.</param>
 /// <param name="KernelChange">‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F (NaN when training diverged).</param>
 /// <param name="KernelDistance">1 − CKA(Θ_T, Θ_0) (NaN when training diverged).</param>
 /// <param name="LinearisationError">The largest linearisation error along training (+∞ when diverged).</param>
@@ -62,7 +63,7 @@ public sealed record LazyRichOptions
 /// <param name="LossStart">Training MSE at step 0.</param>
 /// <param name="LossEnd">Training MSE at the last recorded step.</param>
 /// <param name="Diverged">Whether the training loss stopped being finite.</param>
-public sealed record LazyRichRun(string Parametrisation, int Width, double LearningRate, double StepLambda, double KernelChange,
+public sealed record LazyRichRun(string Parametrisation, int Width, double LearningRate, double StepLambda, double StepLambdaEnd, double KernelChange,
     double KernelDistance, double LinearisationError, int[] Steps, double[] LinearisationAlong, double LossStart, double LossEnd, bool Diverged);
 
 /// <summary>
@@ -97,18 +98,19 @@ public static class LazyRich
                 var f0 = real.Outputs[0];
                 var along = real.Steps.Select((t, j) =>
                     FullBatchGd.RelativeDeviation(real.Outputs[j], FullBatchGd.Predict(gd, theta0, m, f0, o.Targets, 1, t), f0, o.Targets)).ToArray();
-                double change = double.NaN, distance = double.NaN;
+                double change = double.NaN, distance = double.NaN, lambdaEnd = double.NaN;
                 if (!real.Diverged)
                 {
                     var thetaT = Networks.Kernel(model, o.Probe);
                     change = KernelConvergence.RelativeFrobenius(thetaT, theta0);
                     distance = KernelDistance.Centred(thetaT, theta0);
+                    lambdaEnd = new SpectralKernel(FullBatchGd.TrainBlock(thetaT, m, n), n).Values[^1];
                 }
-                var run = new LazyRichRun(name, width, lr, gd.StepSize * gd.Train.Values[^1], change, distance,
+                var run = new LazyRichRun(name, width, lr, gd.StepSize * gd.Train.Values[^1], gd.StepSize * lambdaEnd, change, distance,
                     real.Diverged ? double.PositiveInfinity : along.Max(), real.Steps, along,
                     Loss(real.Outputs[0], o.Targets), Loss(real.Outputs[^1], o.Targets), real.Diverged);
                 runs.Add(run);
-                progress?.Invoke($"{name} width {width}: lr {lr:g3}, h·λmax {run.StepLambda:g3}, kernel change {change:g3}, 1 − CKA {distance:g3}, " +
+                progress?.Invoke($"{name} width {width}: lr {lr:g3}, h·λmax {run.StepLambda:g3} → {run.StepLambdaEnd:g3}, kernel change {change:g3}, 1 − CKA {distance:g3}, " +
                     $"linearisation error {run.LinearisationError:g3}, loss {run.LossStart:g3} → {run.LossEnd:g3}{(real.Diverged ? " (diverged)" : "")}");
             }
         }
