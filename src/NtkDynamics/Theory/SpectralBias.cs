@@ -13,7 +13,7 @@ public sealed record SpectralBiasOptions
 
     public int Depth { get; init; } = 1;
 
-    public int Width { get; init; } = 8192;
+    public int Width { get; init; } = 16384;
 
     public double SigmaW { get; init; } = Math.Sqrt(2);
 
@@ -22,7 +22,7 @@ public sealed record SpectralBiasOptions
     /// <summary>h λ_max of the analytic kernel, h = 2η/n: sets the learning rate η.</summary>
     public double StepTimesLambdaMax { get; init; } = 1;
 
-    public int Steps { get; init; } = 3000;
+    public int Steps { get; init; } = 2000;
 
     /// <summary>Outputs are recorded at this many steps spaced evenly in log(step) from 1 to <see cref="Steps"/> (plus step 0).</summary>
     public int Records { get; init; } = 200;
