@@ -146,6 +146,7 @@ internal static class TheoryCommand
             var p = fig.Panel(0, c);
             p.Title = $"width {shown[c]}: real (solid), Θ_∞ theory (dashed)";
             p.XLabel = "step"; p.YLabel = "f_t(x)";
+            p.Legend = c == 0 ? LegendPlace.None : LegendPlace.Outside;   // the same points in both panels
             double[] steps = run.Real.Steps.Select(t => (double)t).ToArray();
             int[] points = [0, 1, o.Train, o.Train + 1];
             for (int i = 0; i < points.Length && points[i] < run.Real.Outputs[0].Length; i++)
