@@ -1,4 +1,5 @@
 using NtkDynamics.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NtkDynamics.Nn;
 
@@ -67,8 +68,7 @@ public sealed class Conv2d : Layer, INtkLayer
                 {
                     var src = tmp.AsSpan(c * m * p + s * p, p);
                     var dst = yd.AsSpan(((n0 + s) * cout + c) * p, p);
-                    float bias = sb * b[c];
-                    for (int q = 0; q < p; q++) dst[q] = src[q] + bias;
+                    TensorPrimitives.Add(src, sb * b[c], dst);
                 }
             });
         }
@@ -98,11 +98,7 @@ public sealed class Conv2d : Layer, INtkLayer
                 Blas.Gemm(false, true, cout, k, m * p, Scales.WeightMultiplier, _tmp, m * p, _cols, m * p, 1f, Weight.Grad.Data, k);
                 var db = Bias.Grad.Data;
                 for (int c = 0; c < cout; c++)
-                {
-                    double s = 0;
-                    foreach (float v in _tmp.AsSpan(c * m * p, m * p)) s += v;
-                    db[c] += (float)(Scales.BiasMultiplier * s);
-                }
+                    db[c] += Scales.BiasMultiplier * TensorPrimitives.Sum(_tmp.AsSpan(c * m * p, m * p));
             }
             if (!inputGradient) continue;
             Blas.Gemm(true, false, k, m * p, cout, Scales.WeightMultiplier, Weight.Value.Data, k, _tmp, m * p, 0f, _cols, m * p);
@@ -135,19 +131,47 @@ public sealed class Conv2d : Layer, INtkLayer
             for (int s = 0; s < m; s++)
             {
                 var dst = cols.AsSpan(r * m * p + s * p, p);
-                int plane = ((n0 + s) * cin + ci) * h * w;
-                for (int oh = 0; oh < ho; oh++)
-                {
-                    int ih = oh + kh - pad;
-                    var row = dst.Slice(oh * wo, wo);
-                    if ((uint)ih >= (uint)h) { row.Clear(); continue; }
-                    int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
-                    row[..lo].Clear();
-                    if (hi > lo) xd.AsSpan(plane + ih * w + lo + kw - pad, hi - lo).CopyTo(row[lo..hi]);
-                    row[Math.Max(lo, hi)..].Clear();
-                }
+                var plane = xd.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
+                if (wo == w) PatchRowSamePadding(plane, dst, h, w, kh - pad, kw - pad);
+                else PatchRow(plane, dst, h, w, ho, wo, kh - pad, kw - pad);
             }
         });
+    }
+
+    // dst (ho, wo) = plane shifted by (dh, dw), zero outside: the general case, one row at a time.
+    private static void PatchRow(Span<float> plane, Span<float> dst, int h, int w, int ho, int wo, int dh, int dw)
+    {
+        for (int oh = 0; oh < ho; oh++)
+        {
+            int ih = oh + dh;
+            var row = dst.Slice(oh * wo, wo);
+            if ((uint)ih >= (uint)h) { row.Clear(); continue; }
+            int lo = Math.Max(0, -dw), hi = Math.Min(wo, w - dw);
+            row[..lo].Clear();
+            if (hi > lo) plane.Slice(ih * w + lo + dw, hi - lo).CopyTo(row[lo..hi]);
+            row[Math.Max(lo, hi)..].Clear();
+        }
+    }
+
+    // The same when the output is as wide as the input ("same" padding): the valid rows are one contiguous block of the
+    // plane shifted by dh*w + dw, copied at once; the |dw| columns that wrapped around a row edge are then zeroed.
+    private static void PatchRowSamePadding(Span<float> plane, Span<float> dst, int h, int w, int dh, int dw)
+    {
+        int ohStart = Math.Max(0, -dh), ohEnd = Math.Min(h, h - dh);
+        dst[..(ohStart * w)].Clear();
+        dst[(Math.Max(ohStart, ohEnd) * w)..].Clear();
+        if (ohEnd <= ohStart) return;
+        int srcStart = (ohStart + dh) * w + dw, length = (ohEnd - ohStart) * w, dstStart = ohStart * w;
+        int front = Math.Max(0, -srcStart), back = Math.Max(0, srcStart + length - h * w);
+        plane.Slice(srcStart + front, length - front - back).CopyTo(dst.Slice(dstStart + front));
+        dst.Slice(dstStart, front).Clear();
+        dst.Slice(dstStart + length - back, back).Clear();
+        for (int oh = ohStart; oh < ohEnd; oh++)
+        {
+            var row = dst.Slice(oh * w, w);
+            if (dw < 0) row[..Math.Min(w, -dw)].Clear();
+            else if (dw > 0) row[Math.Max(0, w - dw)..].Clear();
+        }
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n0+s] = Σ over patch rows of cols scattered back (overwrites those samples).</summary>

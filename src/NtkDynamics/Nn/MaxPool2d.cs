@@ -36,15 +36,13 @@ public sealed class MaxPool2d : Layer
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
-                    // Branch-free (the comparisons are unpredictable): strict > keeps the first maximum, as PyTorch.
+                    // Branch-free (the comparisons are unpredictable): comparisons become 0/1 offsets, values are reloaded.
+                    // Strict > keeps the first maximum in scan order, as PyTorch.
                     int idx = inBase + 2 * i * w + 2 * j;
-                    float a = px[idx], b = px[idx + 1], c = px[idx + w], d = px[idx + w + 1];
-                    bool top = b > a, bottom = d > c;
-                    float t = top ? b : a, u = bottom ? d : c;
-                    int it = top ? idx + 1 : idx, ib = bottom ? idx + w + 1 : idx + w;
-                    bool down = u > t;
-                    float v = down ? u : t;
-                    int best = down ? ib : it;
+                    int top = idx + (px[idx + 1] > px[idx] ? 1 : 0);
+                    int bottom = idx + w + (px[idx + w + 1] > px[idx + w] ? 1 : 0);
+                    int best = top + (px[bottom] > px[top] ? 1 : 0) * (bottom - top);
+                    float v = px[best];
                     py[outBase + i * wo + j] = v;
                     pa[outBase + i * wo + j] = best;
                 }
