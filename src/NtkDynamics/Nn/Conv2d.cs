@@ -185,21 +185,46 @@ public sealed class Conv2d : Layer, INtkLayer
             int s = sc / cin, ci = sc % cin;
             var plane = d.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
             plane.Clear();
-            fixed (float* pc = cols, pd = plane)
-                for (int kh = 0; kh < kk; kh++)
-                    for (int kw = 0; kw < kk; kw++)
-                    {
-                        float* src = pc + ((ci * kk + kh) * kk + kw) * m * p + s * p;
-                        int lo = Math.Max(0, pad - kw), hi = Math.Min(wo, w + pad - kw);
-                        for (int oh = 0; oh < ho; oh++)
-                        {
-                            int ih = oh + kh - pad;
-                            if ((uint)ih >= (uint)h) continue;
-                            float* from = src + oh * wo, to = pd + ih * w + kw - pad;
-                            for (int ow = lo; ow < hi; ow++) to[ow] += from[ow];
-                        }
-                    }
+            for (int kh = 0; kh < kk; kh++)
+                for (int kw = 0; kw < kk; kw++)
+                {
+                    var src = cols.AsSpan(((ci * kk + kh) * kk + kw) * m * p + s * p, p);
+                    if (wo == w) AddPatchRowSamePadding(src, plane, h, w, kh - pad, kw - pad);
+                    else AddPatchRow(src, plane, h, w, ho, wo, kh - pad, kw - pad);
+                }
         });
+    }
+
+    // plane += src (ho, wo) shifted back by (dh, dw), dropping what fell outside: the adjoint of PatchRow.
+    private static void AddPatchRow(Span<float> src, Span<float> plane, int h, int w, int ho, int wo, int dh, int dw)
+    {
+        int lo = Math.Max(0, -dw), hi = Math.Min(wo, w - dw);
+        if (hi <= lo) return;
+        for (int oh = 0; oh < ho; oh++)
+        {
+            int ih = oh + dh;
+            if ((uint)ih >= (uint)h) continue;
+            var to = plane.Slice(ih * w + lo + dw, hi - lo);
+            TensorPrimitives.Add(to, src.Slice(oh * wo + lo, hi - lo), to);
+        }
+    }
+
+    // The adjoint of PatchRowSamePadding: zero the wrapped columns of src (they belong to the padding; src is scratch),
+    // then add the valid rows as one block.
+    private static void AddPatchRowSamePadding(Span<float> src, Span<float> plane, int h, int w, int dh, int dw)
+    {
+        int ohStart = Math.Max(0, -dh), ohEnd = Math.Min(h, h - dh);
+        if (ohEnd <= ohStart) return;
+        for (int oh = ohStart; oh < ohEnd; oh++)
+        {
+            var row = src.Slice(oh * w, w);
+            if (dw < 0) row[..Math.Min(w, -dw)].Clear();
+            else if (dw > 0) row[Math.Max(0, w - dw)..].Clear();
+        }
+        int dstStart = (ohStart + dh) * w + dw, length = (ohEnd - ohStart) * w, srcStart = ohStart * w;
+        int front = Math.Max(0, -dstStart), back = Math.Max(0, dstStart + length - h * w);
+        var to = plane.Slice(dstStart + front, length - front - back);
+        TensorPrimitives.Add(to, src.Slice(srcStart + front, length - front - back), to);
     }
 
     private static void Grow(ref float[] buffer, int length)
