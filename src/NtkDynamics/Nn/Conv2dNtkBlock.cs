@@ -99,6 +99,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     {
         if (Method == "patch-gram") AddPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
         else AddPerSampleGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        // Work buffers go back to the collector, so only one layer's are alive at a time (the memory budget is per layer).
+        _colsI = _colsJ = _dI = _dJ = _aaTile = _ddTile = _j1 = _j2 = _gram = [];
     }
 
     // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P) (for the trace, Σ_a D_{a,I}ᵀ D_{a,J});
@@ -199,18 +201,14 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         }
     }
 
-    // (R, Cout): Σ_p D_r[c, p] in float64, row r = a*n + i; as (n, g*Cout) when the group's logits are concatenated (trace)
+    // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i; as (n, g*Cout) when the group's logits are concatenated (trace)
     private double[] ChannelSums(Tensor cot, bool concatenate = false)
     {
         int rows = cot.Shape[0], g = rows / _n;
         var s = new double[rows * _cout];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < _cout; c++)
-            {
-                double t = 0;
-                foreach (float v in cot.Data.AsSpan((r * _cout + c) * _p, _p)) t += v;
-                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = t;
-            }
+                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = TensorPrimitives.Sum(cot.Data.AsSpan((r * _cout + c) * _p, _p));
         return s;
     }
 
