@@ -1,3 +1,4 @@
+using System.Globalization;
 using static NtkDynamics.Reporting.Style;
 
 namespace NtkDynamics.Reporting;
@@ -22,7 +23,7 @@ internal static class XyRenderer
         var plot = new Box(cell.X + left, cell.Y + Top(p), Math.Max(10, cell.W - left - right), plotH);
         var xa = new Axis(p.XScale, x0, x1, plot.X, plot.Right);
         var ya = new Axis(p.YScale, y0, y1, plot.Bottom, plot.Y);
-        TickSet xt = p.XTickValues is { } fixedTicks ? Fixed(fixedTicks, xa) : XTicks(xa, plot.W);
+        TickSet xt = p.XTickValues is { } fixedTicks && Fixed(fixedTicks, xa) is var f && Fits(f, xa) ? f : XTicks(xa, plot.W);
 
         w.Open("g", "class=\"panel\"");
         var obstacles = new List<(double X, double Y)>();
@@ -106,7 +107,16 @@ internal static class XyRenderer
     private static TickSet Fixed(IReadOnlyList<double> values, Axis a)
     {
         List<double> inside = [.. values.Where(v => Axis.Drawable(a.Scale, v) && v >= a.Min && v <= a.Max).Distinct().Order()];
-        return new TickSet(inside, [.. inside.Select(Ticks.Format)], []);
+        return new TickSet(inside, [.. inside.Select(v => Ticks.Format(double.Parse(v.ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)))], []);
+    }
+
+    /// <summary>Whether neighbouring tick labels keep 8 px apart.</summary>
+    private static bool Fits(TickSet t, Axis xa)
+    {
+        for (int i = 1; i < t.Major.Count; i++)
+            if (xa.ToPixel(t.Major[i]) - xa.ToPixel(t.Major[i - 1]) < (SvgWriter.TextWidth(t.Labels[i], TickFont) + SvgWriter.TextWidth(t.Labels[i - 1], TickFont)) / 2 + 8)
+                return false;
+        return true;
     }
 
     /// <summary>The most ticks (up to about one per 55 px) whose labels do not collide.</summary>
@@ -116,11 +126,7 @@ internal static class XyRenderer
         for (int target = Math.Clamp((int)(width / 55), 2, 10); target >= 2; target--)
         {
             t = Ticks.For(xa.Scale, xa.Min, xa.Max, target);
-            bool fits = true;
-            for (int i = 1; i < t.Major.Count && fits; i++)
-                fits = xa.ToPixel(t.Major[i]) - xa.ToPixel(t.Major[i - 1])
-                    >= (SvgWriter.TextWidth(t.Labels[i], TickFont) + SvgWriter.TextWidth(t.Labels[i - 1], TickFont)) / 2 + 8;
-            if (fits) break;
+            if (Fits(t, xa)) break;
         }
         return t;
     }
