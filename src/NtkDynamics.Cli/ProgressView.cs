@@ -22,6 +22,7 @@ internal sealed class ProgressView(bool quiet)
         return work(e =>
         {
             if (e.Kind == "message") { Console.WriteLine($"  {e.Message}"); return; }
+            Remember(e);
             bool due = clock.Elapsed.TotalSeconds - last >= 5 || e.Kind is "start" or "end";
             if (!due) return;
             last = clock.Elapsed.TotalSeconds;
@@ -41,6 +42,7 @@ internal sealed class ProgressView(bool quiet)
                 result = work(e =>
                 {
                     if (e.Kind == "message") { AnsiConsole.MarkupLine($"  [grey]{Markup.Escape(e.Message ?? "")}[/]"); return; }
+                    Remember(e);
                     if (e.TotalSteps > 0) { bar.MaxValue = e.TotalSteps; bar.Value = e.Step; }
                     bar.Description = Markup.Escape(Describe(e));
                 });
@@ -50,11 +52,15 @@ internal sealed class ProgressView(bool quiet)
     }
 
     // Events carry what they measured; the line shows the latest of each.
-    private string Describe(RunEvent e)
+    private void Remember(RunEvent e)
     {
         if (e.Kind == "step") _loss = e.Loss;
         if (e.Kind == "measure") _lambda = e.LambdaMax;
         if (e.Kind == "eval") _accuracy = e.Accuracy;
+    }
+
+    private string Describe(RunEvent e)
+    {
         string Num(double? v, string f) => v is double d && double.IsFinite(d) ? d.ToString(f) : "-";
         return $"task {e.Task + 1}/{Math.Max(1, e.Tasks)}  epoch {e.Epoch:F2}  step {e.Step}/{e.TotalSteps}  loss {Num(_loss, "F4")}  " +
                $"λmax {Num(_lambda, "G4")}  acc {Num(_accuracy, "P1")}{(e.Kind == "end" ? $"  {e.Message}" : "")}";
