@@ -84,8 +84,10 @@ public sealed class Conv2d : Layer, INtkLayer
     private Tensor? Backward(Tensor gradOutput, bool accumulate, bool inputGradient)
     {
         var x = Input;
-        int n = x.Shape[0], p = gradOutput.Shape[2] * gradOutput.Shape[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
-        var dx = inputGradient ? Tensor.Reuse(ref _dx, x.Shape) : null;
+        int n = gradOutput.Shape[0], p = gradOutput.Shape[2] * gradOutput.Shape[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
+        if (accumulate && n != x.Shape[0])
+            throw new ArgumentException($"{Describe()} '{Name}': parameter gradients need the forward batch {x.Shape[0]}, got {n}");
+        var dx = inputGradient ? Tensor.Reuse(ref _dx, [n, .. x.Shape.AsSpan(1)]) : null;
         Grow(ref _cols, k * cs * p);
         Grow(ref _tmp, cout * cs * p);
         for (int n0 = 0; n0 < n; n0 += cs)

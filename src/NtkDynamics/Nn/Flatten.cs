@@ -19,7 +19,7 @@ public sealed class Flatten : Layer
         return x.Reshape(OutputShape(x.Shape));
     }
 
-    public override Tensor Backward(Tensor gradOutput, bool accumulate = true) => gradOutput.Reshape(_inShape);
+    public override Tensor Backward(Tensor gradOutput, bool accumulate = true) => gradOutput.Reshape([gradOutput.Shape[0], .. _inShape.AsSpan(1)]);
 
     public override string Describe() => "Flatten";
 }

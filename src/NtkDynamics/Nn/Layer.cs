@@ -19,7 +19,9 @@ public abstract class Layer
     public abstract Tensor Forward(Tensor x);
 
     /// <summary>Back-propagates <paramref name="gradOutput"/> (shape of the last output); adds parameter gradients into
-    /// <see cref="Parameter.Grad"/> when <paramref name="accumulate"/>. Returns the gradient for the last input.</summary>
+    /// <see cref="Parameter.Grad"/> when <paramref name="accumulate"/>. Returns the gradient for the last input.
+    /// Without <paramref name="accumulate"/> the batch of <paramref name="gradOutput"/> may be a multiple r·N of the forward
+    /// batch N: row j is a cotangent for sample j mod N (the eNTK back-propagates all logits of a group in one pass).</summary>
     public abstract Tensor Backward(Tensor gradOutput, bool accumulate = true);
 
     /// <summary>Adds the parameter gradients only, without the input gradient (the first layer in training needs no more).</summary>

@@ -49,8 +49,10 @@ public sealed class Linear : Layer, INtkLayer
     // dy: (N, Out) -> parameter gradients (below), dx = s_w dy W: (N, In)
     public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
     {
-        if (accumulate) BackwardParameters(gradOutput);
         int n = gradOutput.Shape[0];
+        if (accumulate && n != Input.Shape[0])
+            throw new ArgumentException($"{Describe()} '{Name}': parameter gradients need the forward batch {Input.Shape[0]}, got {n}");
+        if (accumulate) BackwardParameters(gradOutput);
         var dx = Tensor.Reuse(ref _dx, n, In);
         Blas.Gemm(false, false, n, In, Out, Scales.WeightMultiplier, gradOutput.Data, Out, Weight.Value.Data, In, 0f, dx.Data, In);
         return dx;

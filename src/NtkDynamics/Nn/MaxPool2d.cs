@@ -48,12 +48,15 @@ public sealed class MaxPool2d : Layer
                 }
     }
 
+    // dy: (r·N, C, H/2, W/2) -> dx: (r·N, C, H, W); replica t scatters through the same maxima, offset by t·N·C·H·W.
     public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
     {
-        var dx = Tensor.Reuse(ref _dx, _inShape);
+        var dx = Tensor.Reuse(ref _dx, [gradOutput.Shape[0], .. _inShape.AsSpan(1)]);
         Array.Clear(dx.Data);
         float[] g = gradOutput.Data, d = dx.Data;
-        for (int o = 0; o < g.Length; o++) d[_argmax[o]] += g[o];
+        int outLen = _argmax.Length, inLen = Tensor.Count(_inShape);
+        for (int t = 0; t * outLen < g.Length; t++)
+            for (int o = 0; o < outLen; o++) d[t * inLen + _argmax[o]] += g[t * outLen + o];
         return dx;
     }
 

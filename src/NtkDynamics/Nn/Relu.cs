@@ -20,7 +20,9 @@ public sealed class Relu : Layer
     public override Tensor Backward(Tensor gradOutput, bool accumulate = true)
     {
         var dx = Tensor.Reuse(ref _dx, gradOutput.Shape);
-        TensorMath.ReluBackward(_y!.Data, gradOutput.Data, dx.Data);
+        int len = _y!.Length;
+        for (int start = 0; start < gradOutput.Length; start += len) // one pass per replica of the forward batch
+            TensorMath.ReluBackward(_y.Data, gradOutput.Data.AsSpan(start, len), dx.Data.AsSpan(start, len));
         return dx;
     }
 

@@ -24,7 +24,8 @@ public static class EmpiricalNtk
         var paramLayers = model.Layers.Select((l, i) => (Layer: l, Index: i)).Where(t => t.Layer is INtkLayer).ToArray();
         long budget = options.MemoryBudgetBytes / sizeof(float);
         long perLogit = paramLayers.Sum(t => (long)n * Tensor.Count(t.Layer.OutputShape([1, .. InputOf(model, t.Index, probe)]).AsSpan(1)));
-        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, perLogit)));
+        // A group's backward pass holds its cotangents and, in the layers, gradients of the same sizes: count three copies.
+        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, 3 * perLogit)));
         int pairs = options.Kind == NtkKind.Full ? groups.Count * (groups.Count + 1) / 2 : groups.Count;
 
         long remaining = budget / 2;
@@ -76,29 +77,26 @@ public static class EmpiricalNtk
         ? [[o.Logit]]
         : Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList();
 
-    // For each logit a of the group: backward of e_a from the logits down to the first layer with parameters,
-    // copying the gradient entering each such layer into rows [a*n, a*n+n) of that layer's cotangent tensor.
+    // One backward pass for the whole group: the seed has a row per (logit a, sample i), row a*n + i holding e_a, and every
+    // layer back-propagates the g·n rows against its one forward pass. The gradient entering each layer with parameters is
+    // copied out (rows a*n + i); the pass stops at the first such layer.
     private static Tensor[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k, Tensor[] buffers)
     {
         var result = new Tensor[paramLayers.Length];
-        var seed = new Tensor(n, k);
-        int first = paramLayers[0].Index;
+        var seed = new Tensor(group.Length * n, k);
         for (int ai = 0; ai < group.Length; ai++)
+            for (int i = 0; i < n; i++) seed.Data[(ai * n + i) * k + group[ai]] = 1f;
+        Tensor g = seed;
+        int first = paramLayers[0].Index, slot = paramLayers.Length - 1;
+        for (int li = model.Layers.Count - 1; li >= first; li--)
         {
-            seed.Fill(0f);
-            for (int i = 0; i < n; i++) seed.Data[i * k + group[ai]] = 1f;
-            Tensor g = seed;
-            int slot = paramLayers.Length - 1;
-            for (int li = model.Layers.Count - 1; li >= first; li--)
+            if (slot >= 0 && paramLayers[slot].Index == li)
             {
-                if (slot >= 0 && paramLayers[slot].Index == li)
-                {
-                    result[slot] ??= Tensor.Reuse(ref buffers[slot]!, [group.Length * n, .. g.Shape.AsSpan(1)]);
-                    g.Data.CopyTo(result[slot].Rows(ai * n, n));
-                    slot--;
-                }
-                if (li > first) g = model.Layers[li].Backward(g, accumulate: false);
+                result[slot] = Tensor.Reuse(ref buffers[slot]!, g.Shape);
+                g.Data.CopyTo(result[slot].Data, 0);
+                slot--;
             }
+            if (li > first) g = model.Layers[li].Backward(g, accumulate: false);
         }
         return result;
     }
