@@ -63,6 +63,25 @@ public class ModelTests
         for (int i = 0; i < full.Length; i++) Assert.Equal(full[i], m.Parameters[i].Grad.Data);
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardOfAReplicatedBatchEqualsEachReplicaAlone(string kind, string par)
+    {
+        // Without parameter gradients a layer takes r·N rows against its forward batch N (row j is for sample j mod N).
+        var (m, _, _, g) = Forward(kind, par);
+        var other = new Tensor(g.Shape);
+        new Rng(9).FillNormal(other.Data, 1);
+        var stacked = new Tensor([2 * g.Shape[0], .. g.Shape.AsSpan(1)]);
+        g.Data.CopyTo(stacked.Data, 0);
+        other.Data.CopyTo(stacked.Data, g.Length);
+        var both = m.Backward(stacked, accumulate: false).Clone();
+        var first = m.Backward(g, accumulate: false).Clone();
+        var second = m.Backward(other, accumulate: false).Clone();
+        float[] expected = [.. first.Data, .. second.Data];
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], both.Data[i], 1e-5 * (1 + Math.Abs(expected[i])));
+        Assert.Throws<ArgumentException>(() => m.Backward(stacked, accumulate: true));
+    }
+
     [Fact]
     public void CnnParameterNamesAndShapesAreThoseOfPyTorch()
     {
