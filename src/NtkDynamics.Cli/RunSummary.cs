@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NtkDynamics.Analysis;
 using NtkDynamics.Experiments;
 
 namespace NtkDynamics.Cli;
@@ -25,23 +26,11 @@ internal static class RunSummary
             Console.WriteLine($"average accuracy {Get(s, "average_accuracy", "P1")}, forgetting {Get(s, "forgetting", "P1")}, backward transfer {Get(s, "backward_transfer", "P1")}");
             Console.WriteLine($"time: training {Get(s, "train_seconds", "F1")} s, eNTK {Get(s, "ntk_seconds", "F1")} s ({Get(s, "ntk_measurements", "F0")} measurements), evaluation {Get(s, "eval_seconds", "F1")} s");
         }
-        var rows = File.Exists(run.Metrics)
-            ? File.ReadAllLines(run.Metrics).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList()
-            : [];
-        using var streamDoc = File.Exists(run.File("stream.json")) ? JsonDocument.Parse(File.ReadAllText(run.File("stream.json"))) : null;
-        if (streamDoc is not null && rows.Count > 0)
-            foreach (var task in streamDoc.RootElement.GetProperty("tasks").EnumerateArray().Skip(1))
-            {
-                int sw = task.GetProperty("start_step").GetInt32();
-                var before = rows.LastOrDefault(r => r.GetProperty("step").GetInt32() <= sw);
-                var after = rows.Where(r => r.GetProperty("step").GetInt32() > sw && r.GetProperty("task").GetInt32() == task.GetProperty("index").GetInt32()).ToList();
-                if (before.ValueKind == JsonValueKind.Undefined || after.Count == 0) continue;
-                var min = after.MinBy(r => r.GetProperty("lambda_max").GetDouble());
-                var peak = after.Where(r => r.GetProperty("velocity").ValueKind == JsonValueKind.Number).MaxBy(r => r.GetProperty("velocity").GetDouble());
-                Console.WriteLine($"switch to task {task.GetProperty("index").GetInt32()} at step {sw}: λmax {before.GetProperty("lambda_max").GetDouble():G4} before, " +
-                    $"min {min.GetProperty("lambda_max").GetDouble():G4} at step {min.GetProperty("step").GetInt32()}, {after[^1].GetProperty("lambda_max").GetDouble():G4} at the task's end; " +
-                    (peak.ValueKind == JsonValueKind.Undefined ? "" : $"velocity peak {peak.GetProperty("velocity").GetDouble():G3}/step at step {peak.GetProperty("step").GetInt32()}"));
-            }
+        if (RunData.IsRunFolder(run.Path))
+            foreach (var sw in SwitchAnalysis.Analyze(RunData.Load(run.Path)))
+                Console.WriteLine($"switch to task {sw.ToTask} at step {sw.SwitchStep}: λmax {sw.LambdaPre:G4} before, min {sw.LambdaMin:G4} " +
+                    $"{sw.LambdaMinSteps} steps after ({(sw.LambdaRecoverySteps is int r ? $"back in {r} steps" : "not back by the task's end")}); " +
+                    $"velocity peak {sw.VelocityPeak:G3}/step, {sw.VelocityRatio:F0}x the late-task median");
         return state is "finished" ? 0 : 1;
     }
 
