@@ -7,9 +7,7 @@ internal static class RandomKernels
     /// <summary>A random PSD Gram matrix A Aᵀ, A (n, d) standard normal, row-major (n, n).</summary>
     public static double[] Gram(int n, int d, ulong seed)
     {
-        var rng = new Rng(seed);
-        var a = new double[n * d];
-        for (int i = 0; i < a.Length; i++) a[i] = rng.NextNormal();
+        var a = Theory.TheoryTestData.Normal(n, d, seed);
         var k = new double[n * n];
         Blas.Gemm(false, true, n, n, d, 1.0, a, d, a, d, 0.0, k, n);
         return k;
