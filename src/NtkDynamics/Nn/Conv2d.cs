@@ -140,6 +140,39 @@ public sealed class Conv2d : Layer, INtkLayer
         });
     }
 
+    /// <summary>
+    /// x[sample] -> rows (P, ld): row oh*Wo + ow holds the patch in (kh, kw, ci) order, a permutation of <see cref="Im2Col"/>'s
+    /// rows that keeps every Gram of patches, then zeros up to ld; written from <paramref name="offset"/>.
+    /// <paramref name="padded"/> (<see cref="PaddedPlane"/> floats) is scratch.
+    /// </summary>
+    internal void Im2Row(Tensor x, int sample, float[] rows, int ld, float[] padded, long offset = 0)
+    {
+        int cin = InChannels, kk = Kernel, wp = x.Shape[3] + 2 * Padding, ho = x.Shape[2] + 2 * Padding - kk + 1, wo = wp - kk + 1;
+        ChannelsLastPadded(x, sample, padded);
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+            {
+                var row = rows.AsSpan((int)(offset + (oh * wo + ow) * ld), ld);
+                for (int kh = 0; kh < kk; kh++) padded.AsSpan(((oh + kh) * wp + ow) * cin, kk * cin).CopyTo(row[(kh * kk * cin)..]);
+                row[PatchSize..].Clear();
+            }
+    }
+
+    /// <summary>Floats of one sample's input channels-last with its zero padding: (H + 2 pad)(W + 2 pad) Cin.</summary>
+    internal int PaddedPlane(Tensor x) => (x.Shape[2] + 2 * Padding) * (x.Shape[3] + 2 * Padding) * InChannels;
+
+    /// <summary>x[sample] (Cin, H, W) -> dst (H + 2 pad, W + 2 pad, Cin), zero in the padding: a patch's kernel row is then
+    /// k·Cin contiguous floats.</summary>
+    internal void ChannelsLastPadded(Tensor x, int sample, Span<float> dst)
+    {
+        int cin = InChannels, h = x.Shape[2], w = x.Shape[3], pad = Padding, wp = w + 2 * pad;
+        var plane = x.Data.AsSpan(sample * cin * h * w, cin * h * w);
+        dst[..PaddedPlane(x)].Clear();
+        for (int ci = 0; ci < cin; ci++)
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++) dst[((y + pad) * wp + xx + pad) * cin + ci] = plane[(ci * h + y) * w + xx];
+    }
+
     // dst (ho, wo) = plane shifted by (dh, dw), zero outside: the general case, one row at a time.
     private static void PatchRow(Span<float> plane, Span<float> dst, int h, int w, int ho, int wo, int dh, int dw)
     {

@@ -9,28 +9,38 @@ namespace NtkDynamics.Nn;
 ///   ⟨J_r, J_s⟩ = s_w² Σ_pq (A_i A_jᵀ)_pq (D_rᵀ D_s)_pq,  bias: s_b² Σ_pq (D_rᵀ D_s)_pq.
 /// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
 /// tiled over blocks of samples) or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
+/// Pooled cotangents (a ReLU and 2x2 max pool follow) let the per-sample method build J_r from one patch row per pooled
+/// value, a quarter of the dense work: J_r[c, :] = s_w Σ_q V_r[c, q] A_i[src(i, c, q), :].
 /// </summary>
 internal sealed class Conv2dNtkBlock : INtkBlock
 {
+    private const long CacheFloats = 1 << 20; // 4 MiB of Jacobian chunk: within the last-level cache
+    private const int SmallGram = 64;         // a symmetric Gram of at most this many rows goes to SymmetricGram
     private readonly Conv2d _conv;
     private readonly Tensor _x;
-    private readonly int _n, _p, _k, _cout, _tile;
+    private readonly int _n, _p, _k, _kp, _cout, _tile;
+    private readonly bool _segmented;     // pooled Jacobians read the input's channels by tap (Cin a multiple of GatherGemm's width)
     private readonly double _sw2, _sb2;
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
     private float[]? _cols;               // (K, nP) patches of every sample (per-sample method), when they fit
+    private float[]? _rows;               // (n, P, Kp) patch rows of every sample (per-sample method, pooled), when they fit
+    private float[]? _hwc;                // (n, H + 2 pad, W + 2 pad, Cin) the padded input channels-last (per-sample method, pooled, segmented)
     private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
+    private Tensor? _dense1, _dense2;      // pooled cotangents scattered for the patch-gram method
 
     public string WeightName => _conv.Weight.Name;
     public string BiasName => _conv.Bias.Name;
     public string Method { get; }
-    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0);
+    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0) + (_rows?.LongLength ?? 0) + (_hwc?.LongLength ?? 0);
 
     public Conv2dNtkBlock(Conv2d conv, NtkPlan plan)
     {
         _conv = conv; _x = conv.Input; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
         var os = conv.OutputShape(_x.Shape);
         _p = os[2] * os[3]; _k = conv.PatchSize; _cout = conv.OutChannels;
+        _segmented = conv.InChannels % GatherGemm.ColumnMultiple == 0;
+        _kp = _segmented ? _k : (_k + GatherGemm.ColumnMultiple - 1) / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple;
         _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
         _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
 
@@ -39,7 +49,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
         double patch = (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
-        double perSample = pairs * (2 * r * p * c * k + (plan.Trace ? n * n * g : r * r) * c * k);
+        double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = plan.Pooled ? _kp : k;
+        double perSample = pairs * (2 * r * jp * c * jk + (plan.Trace ? n * n * g : r * r) * c * jk);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
         if (Method == "patch-gram" && cache)
@@ -47,7 +58,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             _aa = PatchGram();
             _colsI = _colsJ = _aaTile = []; // only the cache's construction needed them
         }
-        if (Method == "per-sample" && (long)_k * _n * _p <= _budget / 4)
+        if (Method == "per-sample" && !plan.Pooled && (long)_k * _n * _p <= _budget / 4)
         {
             _cols = new float[_k * _n * _p];
             conv.Im2Col(_x, 0, _n, _cols);
@@ -95,12 +106,17 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return _aaTile;
     }
 
-    public void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
+    public void AddGram(OutputCotangents cotangents1, OutputCotangents cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
     {
-        if (Method == "patch-gram") AddPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        if (Method == "patch-gram")
+        {
+            var d1 = cotangents1.ToDense(ref _dense1);
+            AddPatchGram(d1, ReferenceEquals(cotangents1, cotangents2) ? d1 : cotangents2.ToDense(ref _dense2), kind, weightGram, biasGram);
+        }
         else AddPerSampleGram(cotangents1, cotangents2, kind, weightGram, biasGram);
         // Work buffers go back to the collector, so only one layer's are alive at a time (the memory budget is per layer).
         _colsI = _colsJ = _dI = _dJ = _aaTile = _ddTile = _j1 = _j2 = _gram = [];
+        _dense1 = _dense2 = null;
     }
 
     // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P) (for the trace, Σ_a D_{a,I}ᵀ D_{a,J});
@@ -152,22 +168,31 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
     // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
     // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ (for the trace, summed over the logits).
-    private void AddPerSampleGram(Tensor c1, Tensor c2, GramKind kind, double[] wGram, double[] bGram)
+    // Pooled cotangents give rows of _kp columns (zero-padded for GatherGemm).
+    private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g = trace ? c1.Shape[0] / _n : 1, r1 = c1.Shape[0] / g, r2 = c2.Shape[0] / g;
-        long perChannel = (long)(c1.Shape[0] + (same ? 0 : c2.Shape[0])) * _k;
-        int cb = (int)Math.Clamp((_budget - _k * _p) / Math.Max(1, perChannel), 1, _cout);
-        Grow(ref _gram, r1 * r2); Grow(ref _colsI, _k * _p);
+        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.Pooled ? _kp : _k;
+        long perChannel = (long)(c1.Rows + (same ? 0 : c2.Rows)) * kr;
+        // Pooled Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache).
+        long chunk = c1.Pooled ? Math.Min(_budget - (long)kr * _p, CacheFloats) : _budget - (long)kr * _p;
+        int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
+        var gram = new double[r1 * r2];
         for (int c0 = 0; c0 < _cout; c0 += cb)
         {
-            int cn = Math.Min(cb, _cout - c0);
+            int cn = Math.Min(cb, _cout - c0), length = g * cn * kr;
             BuildJacobian(c1, c0, cn, g, ref _j1);
             if (!same) BuildJacobian(c2, c0, cn, g, ref _j2);
-            float[] j2 = same ? _j1 : _j2;
-            Blas.Gemm(false, true, r1, r2, g * cn * _k, 1f, _j1, g * cn * _k, j2, g * cn * _k, 0f, _gram, r2);
-            for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * _gram[i];
+            if (same && r1 <= SmallGram)
+            {
+                fixed (float* pj = _j1) SymmetricGram.Add(r1, length, pj, length, gram);
+                continue;
+            }
+            Grow(ref _gram, r1 * r2);
+            Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, same ? _j1 : _j2, length, 0f, _gram, r2);
+            for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
+        for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];
         var s1 = ChannelSums(c1, trace);
         var s2 = same ? s1 : ChannelSums(c2);
         var sg = new double[r1 * r2];
@@ -178,11 +203,14 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // With g = 1, j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K). With g logits concatenated (trace),
     // j (n, g, cn, K): row i gets the stacked D_(a,i)[c0.., :] (g cn, P) · A_iᵀ in one GEMM. A_i (K, P) is columns [iP, iP+P) of the
     // cached patches (leading dimension nP), or im2col of sample i alone.
-    private void BuildJacobian(Tensor cot, int c0, int cn, int g, ref float[] j)
+    private void BuildJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
     {
+        if (oc.Pooled) { BuildPooledJacobian(oc, c0, cn, g, ref j); return; }
+        var cot = oc.Values;
         int rows = cot.Shape[0] / g;
         Grow(ref j, (long)cot.Shape[0] * cn * _k);
         if (g > 1) Grow(ref _dI, g * cn * _p);
+        Grow(ref _colsI, _k * _p);
         for (int i = 0; i < _n; i++)
         {
             if (_cols is null) _conv.Im2Col(_x, i, 1, _colsI);
@@ -201,15 +229,89 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         }
     }
 
-    // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i; as (n, g*Cout) when the group's logits are concatenated (trace)
-    private double[] ChannelSums(Tensor cot, bool concatenate = false)
+    // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i; as (n, g*Cout) when the group's logits are
+    // concatenated (trace). Pooled values have the same sums as their scatter.
+    private double[] ChannelSums(OutputCotangents oc, bool concatenate = false)
     {
-        int rows = cot.Shape[0], g = rows / _n;
+        var cot = oc.Values;
+        int rows = oc.Rows, g = rows / _n, p = cot.Length / rows / _cout;
         var s = new double[rows * _cout];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < _cout; c++)
-                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = TensorPrimitives.Sum(cot.Data.AsSpan((r * _cout + c) * _p, _p));
+                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = TensorPrimitives.Sum(cot.Data.AsSpan((r * _cout + c) * p, p));
         return s;
+    }
+
+    // Pooled: for each sample i, channel c and 5 of its rows t at a time, J[(t, i), c - c0, :] = Σ_q V[t*n + i, c, q] A_i[src(i, c, q), :]
+    // by GatherGemm, with the patch rows A_i in (kh, kw, ci) order. Segmented (Cin a multiple of the GEMM's width): each
+    // kernel row's k·Cin columns are read straight from the sample's padded channels-last input (all samples' cached in
+    // _hwc). Else: from A_i built by Im2Row (Kp columns; all samples' cached in _rows when they fit the budget).
+    // Layout as BuildJacobian.
+    private unsafe void BuildPooledJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
+    {
+        const int T = GatherGemm.T;
+        int rows = oc.Rows, perSample = rows / _n, q = oc.Values.Shape[2], kp = _kp, n = _n, cout = _cout, pk = _p * kp;
+        int kk = _conv.Kernel, wo = _x.Shape[3] + 2 * _conv.Padding - kk + 1, plane = _conv.PaddedPlane(_x);
+        int parts = _segmented ? kk : 1, width = _segmented ? kk * _conv.InChannels : kp, rowStride = (wo + kk - 1) * _conv.InChannels;
+        Grow(ref j, (long)rows * cn * kp);
+        if (_segmented) _hwc ??= ChannelsLast();
+        else if (_rows is null && (long)n * pk <= _budget / 4) _rows = PatchRows();
+        float[] v = oc.Values.Data, jd = j, zero = new float[q];
+        float[]? cached = _segmented ? _hwc : _rows;
+        int[] src = oc.Sources!;
+        // Per thread: a spare output row (for h's zero rows) and, without a cache, one sample's patch rows.
+        Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => (Spare: new float[kp], Own: cached is null ? new float[pk] : []), (i, _, s) =>
+        {
+            if (cached is null) _conv.Im2Row(_x, i, s.Own, kp, new float[plane]);
+            float** hp = stackalloc float*[T];
+            float** o = stackalloc float*[T];
+            float** b = stackalloc float*[q];
+            fixed (float* pc = cached, pown = s.Own, pv = v, pj = jd, pz = zero, spare = s.Spare)
+            {
+                float* pa = cached is null ? pown : pc + (long)i * (_segmented ? plane : pk);
+                for (int c = c0; c < c0 + cn; c++)
+                    for (int t0 = 0; t0 < perSample; t0 += T)
+                        for (int part = 0; part < parts; part++)
+                        {
+                            for (int u = 0; u < q; u++)
+                            {
+                                int p = src[(i * cout + c) * q + u];
+                                b[u] = _segmented ? pa + (p / wo + part) * rowStride + p % wo * _conv.InChannels : pa + (long)p * kp;
+                            }
+                            for (int t = 0; t < T; t++)
+                            {
+                                bool real = t0 + t < perSample;
+                                long row = g > 1 ? (long)i * g + t0 + t : (long)(t0 + t) * n + i;
+                                hp[t] = real ? pv + ((long)((t0 + t) * n + i) * cout + c) * q : pz;
+                                o[t] = real ? pj + (row * cn + c - c0) * kp + part * width : spare;
+                            }
+                            GatherGemm.Multiply(q, width, hp, b, o);
+                        }
+            }
+            return s;
+        }, _ => { });
+    }
+
+    // (n, P, Kp): every sample's patch rows, built in parallel.
+    private float[] PatchRows()
+    {
+        int pk = _p * _kp, plane = _conv.PaddedPlane(_x);
+        var rows = new float[(long)_n * pk];
+        Parallel.For(0, _n, TensorMath.Options((long)_n * pk), () => new float[plane], (i, _, scratch) =>
+        {
+            _conv.Im2Row(_x, i, rows, _kp, scratch, i * pk);
+            return scratch;
+        }, _ => { });
+        return rows;
+    }
+
+    // (n, H + 2 pad, W + 2 pad, Cin): the input channels-last with its zero padding.
+    private float[] ChannelsLast()
+    {
+        int plane = _conv.PaddedPlane(_x);
+        var hwc = new float[(long)_n * plane];
+        Parallel.For(0, _n, TensorMath.Options((long)_n * plane), i => _conv.ChannelsLastPadded(_x, i, hwc.AsSpan(i * plane, plane)));
+        return hwc;
     }
 
     private static void Grow(ref float[] buffer, long length)

@@ -22,9 +22,9 @@ public interface INtkBlock
     /// Adds ⟨J_r1, J_r2⟩ of the weight and of the bias for every row r1 of group 1 and r2 of group 2 into
     /// <paramref name="weightGram"/> and <paramref name="biasGram"/>, both (R1 x R2) row-major in float64; with
     /// <see cref="GramKind.Trace"/> (one group) only rows of the same logit pair up and the Grams are (n x n), summed over the logits.
-    /// A group's cotangents are the layer's output gradients stacked logit-major: (g*n, ...output shape), row a*n + i.
+    /// A group's cotangents are the layer's output gradients stacked logit-major, row a*n + i (see <see cref="OutputCotangents"/>).
     /// </summary>
-    void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram);
+    void AddGram(OutputCotangents cotangents1, OutputCotangents cotangents2, GramKind kind, double[] weightGram, double[] biasGram);
 }
 
 /// <summary>Which pairs of rows a block's Gram covers.</summary>
@@ -47,7 +47,9 @@ public enum GramKind
 /// <param name="BudgetFloats">Floats this block may hold in work buffers and caches at once.</param>
 /// <param name="Method">"auto" (count flops) or a method to force ("patch-gram", "per-sample").</param>
 /// <param name="Trace">Only rows of the same logit pair up (<see cref="GramKind.Trace"/>).</param>
-public readonly record struct NtkPlan(int Samples, int RowsPerGroup, int GroupPairs, long BudgetFloats, string Method = "auto", bool Trace = false);
+/// <param name="Pooled">The cotangents will come pooled (<see cref="OutputCotangents.Pooled"/>).</param>
+public readonly record struct NtkPlan(int Samples, int RowsPerGroup, int GroupPairs, long BudgetFloats, string Method = "auto", bool Trace = false,
+    bool Pooled = false);
 
 /// <summary>A layer whose parameters contribute a block to the NTK.</summary>
 public interface INtkLayer

@@ -28,8 +28,9 @@ internal sealed class LinearNtkBlock : INtkBlock
     public long CachedFloats => 2L * _n * _n;
 
     // g1: (R1, out), g2: (R2, out); gg = g1 g2ᵀ (R1, R2), row r = a*n + i; for the trace gg = Σ_a g_a g_aᵀ (n, n).
-    public void AddGram(Tensor cotangents1, Tensor cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
+    public void AddGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] weightGram, double[] biasGram)
     {
+        Tensor cotangents1 = c1.Values, cotangents2 = c2.Values;
         int r1 = cotangents1.Shape[0], r2 = cotangents2.Shape[0], outF = _layer.Out, n = _n;
         if (kind == GramKind.Trace)
         {

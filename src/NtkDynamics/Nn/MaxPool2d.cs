@@ -9,6 +9,15 @@ public sealed class MaxPool2d : Layer
     private int[] _argmax = [];
     private int[] _inShape = [];
 
+    /// <summary>The output of the last forward pass (N, C, H/2, W/2).</summary>
+    internal Tensor Output => _y ?? throw new InvalidOperationException("MaxPool2d: no forward pass yet");
+
+    /// <summary>For each output of the last forward pass, the flat index of its maximum in the input.</summary>
+    internal int[] Argmax => _argmax;
+
+    /// <summary>The input shape of the last forward pass.</summary>
+    internal int[] InputShape => _inShape;
+
     public override int[] OutputShape(int[] s)
     {
         if (s.Length != 4 || s[2] < 2 || s[3] < 2) throw ShapeError("[N, C, H, W] with H, W >= 2", s);

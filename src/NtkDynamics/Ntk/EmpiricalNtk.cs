@@ -30,9 +30,10 @@ public static class EmpiricalNtk
 
         long remaining = budget / 2;
         var blocks = new List<INtkBlock>();
-        foreach (var (layer, _) in paramLayers)
+        foreach (var (layer, index) in paramLayers)
         {
-            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod, options.Kind == NtkKind.Trace));
+            bool pooled = PooledConvAt(model, index + 2) == index;
+            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod, options.Kind == NtkKind.Trace, pooled));
             remaining = Math.Max(remaining / 8, remaining - block.CachedFloats);
             blocks.Add(block);
         }
@@ -41,7 +42,7 @@ public static class EmpiricalNtk
         foreach (var b in blocks) { perParameter[b.WeightName] = new double[size * size]; perParameter[b.BiasName] = new double[size * size]; }
 
         // Two sets of cotangent buffers (a pair of groups), reused for every group: no garbage the size of the activations per logit.
-        Tensor[] buffer2 = new Tensor[paramLayers.Length], buffer1 = new Tensor[paramLayers.Length];
+        CotangentBuffers buffer2 = new(paramLayers.Length), buffer1 = new(paramLayers.Length);
         for (int g2 = 0; g2 < groups.Count; g2++)
         {
             progress?.Invoke($"logits {string.Join(",", groups[g2])}");
@@ -78,11 +79,12 @@ public static class EmpiricalNtk
         : Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList();
 
     // One backward pass for the whole group: the seed has a row per (logit a, sample i), row a*n + i holding e_a, and every
-    // layer back-propagates the g·n rows against its one forward pass. The gradient entering each layer with parameters is
-    // copied out (rows a*n + i); the pass stops at the first such layer.
-    private static Tensor[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k, Tensor[] buffers)
+    // layer back-propagates the g·n rows against its one forward pass. The cotangent entering each layer with parameters is
+    // kept (rows a*n + i); the pass stops at the first such layer. A Conv2d under ReLU and 2x2 max pooling keeps it pooled,
+    // and the pass goes on from the pooled values (PooledInputGradient), without the pool's and the ReLU's own backward.
+    private static OutputCotangents[] Cotangents(Model model, (Layer Layer, int Index)[] paramLayers, int[] group, int n, int k, CotangentBuffers buffers)
     {
-        var result = new Tensor[paramLayers.Length];
+        var result = new OutputCotangents[paramLayers.Length];
         var seed = new Tensor(group.Length * n, k);
         for (int ai = 0; ai < group.Length; ai++)
             for (int i = 0; i < n; i++) seed.Data[(ai * n + i) * k + group[ai]] = 1f;
@@ -90,20 +92,43 @@ public static class EmpiricalNtk
         int first = paramLayers[0].Index, slot = paramLayers.Length - 1;
         for (int li = model.Layers.Count - 1; li >= first; li--)
         {
-            if (slot >= 0 && paramLayers[slot].Index == li)
+            if (slot >= 0 && PooledConvAt(model, li) == paramLayers[slot].Index)
             {
-                result[slot] = Tensor.Reuse(ref buffers[slot]!, g.Shape);
-                g.Data.CopyTo(result[slot].Data, 0);
+                result[slot] = OutputCotangents.FromPool(g, (MaxPool2d)model.Layers[li], ref buffers.Values[slot], ref buffers.Sources[slot]);
+                li -= 2;
+                if (li > first) g = InputGradient((Conv2d)model.Layers[li], result[slot], buffers, slot);
                 slot--;
+                continue;
             }
+            if (slot >= 0 && paramLayers[slot].Index == li)
+                result[slot] = OutputCotangents.Dense(g, ref buffers.Values[slot--]);
             if (li > first) g = model.Layers[li].Backward(g, accumulate: false);
         }
         return result;
     }
 
+    // Back through a Conv2d from its pooled output cotangents: directly where the GEMM's width allows, else from their scatter.
+    private static Tensor InputGradient(Conv2d conv, OutputCotangents pooled, CotangentBuffers buffers, int slot) =>
+        PooledInputGradient.Supports(conv)
+            ? PooledInputGradient.Compute(conv, pooled, ref buffers.Gradients[slot])
+            : conv.Backward(pooled.ToDense(ref buffers.Gradients[slot]), accumulate: false);
+
+    // The index of the Conv2d when layers [index - 2, index] are Conv2d, ReLU, MaxPool2d; else -1.
+    private static int PooledConvAt(Model model, int index) =>
+        index >= 2 && index < model.Layers.Count && model.Layers[index] is MaxPool2d && model.Layers[index - 1] is Relu
+        && model.Layers[index - 2] is Conv2d ? index - 2 : -1;
+
+    // Per layer with parameters: its cotangent values, pooled sources and the input gradient computed from pooled values.
+    private sealed class CotangentBuffers(int layers)
+    {
+        public readonly Tensor?[] Values = new Tensor?[layers];
+        public readonly int[]?[] Sources = new int[]?[layers];
+        public readonly Tensor?[] Gradients = new Tensor?[layers];
+    }
+
     // Each block's Gram between the groups' rows (a*n + i), placed into the kernels by kind; a pair of different
     // groups also fills its mirror image. A trace Gram is (n x n) already summed over the group's logits.
-    private static void AddGroupPair(List<INtkBlock> blocks, Tensor[] c1, Tensor[] c2, int[] group1, int[] group2, GramKind gram,
+    private static void AddGroupPair(List<INtkBlock> blocks, OutputCotangents[] c1, OutputCotangents[] c2, int[] group1, int[] group2, GramKind gram,
         int n, int k, NtkKind kind, Dictionary<string, double[]> perParameter)
     {
         bool same = gram != GramKind.Pairs;

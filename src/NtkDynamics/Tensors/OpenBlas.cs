@@ -35,6 +35,7 @@ public sealed unsafe class OpenBlas : IBlas
     /// <summary>Loads libopenblas.so.0, or returns null when it is not installed.</summary>
     public static OpenBlas? TryLoad()
     {
+        QuietIdleThreads();
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so" })
         {
             if (!NativeLibrary.TryLoad(name, out var lib)) continue;
@@ -44,6 +45,18 @@ public sealed unsafe class OpenBlas : IBlas
         }
         return null;
     }
+
+    // OpenBLAS's idle worker threads spin on sched_yield for about 2^28 cycles after each GEMM, taking the cores from our
+    // own parallel loops in between; 2^4 (its minimum) puts them to sleep at once. Read when the library loads, from the C
+    // environment (Environment.SetEnvironmentVariable does not reach it), and only where the user has not set it.
+    private static void QuietIdleThreads()
+    {
+        const string name = "OPENBLAS_THREAD_TIMEOUT";
+        if (Environment.GetEnvironmentVariable(name) is null) setenv(name, "4", 0);
+    }
+
+    [DllImport("libc")] // strings go as UTF-8 on Unix
+    private static extern int setenv(string name, string value, int overwrite);
 
     private static string ResolvePath(string name)
     {

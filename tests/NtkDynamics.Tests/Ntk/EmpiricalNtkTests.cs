@@ -43,10 +43,13 @@ public class EmpiricalNtkTests
                 yield return ["cnn", 3, par, kind, "auto", 0];
                 yield return ["cnn", 5, par, kind, "patch-gram", 3];
                 yield return ["cnn", 4, par, kind, "per-sample", 3];
+                // Widths that are multiples of GatherGemm's width: pooled Jacobians read by tap, and PooledInputGradient.
+                yield return ["cnn", 16, par, kind, "per-sample", 3];
                 yield return ["mlp", 6, par, kind, "auto", 3];
             }
         yield return ["mlp", 17, "kaiming", NtkKind.Full, "auto", 0];
         yield return ["cnn", 8, "kaiming", NtkKind.Trace, "auto", 2];
+        yield return ["cnn", 48, "standard", NtkKind.Trace, "auto", 2];
     }
 
     [Theory]

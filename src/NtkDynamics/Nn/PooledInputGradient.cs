@@ -1,0 +1,118 @@
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// A Conv2d's input gradient from pooled output cotangents (<see cref="OutputCotangents.Pooled"/>), without their dense
+/// scatter: each pooled value adds one copy of its channel's kernel around its source, a quarter of the dense work.
+/// In pooled window (wy, wx) a channel's source sits at phase (sy, sx) ∈ {0, 1}²; for each phase, the channels that have
+/// it give Σ_co V[co] s_w W[co, :, kh, :] for each kernel row kh (a <see cref="GatherGemm"/> over those channels), added
+/// into a channels-last padded input plane at (2wy + sy + kh, 2wx + sx). Needs Cin a multiple of the GEMM's width.
+/// </summary>
+internal static unsafe class PooledInputGradient
+{
+    /// <summary>Whether <paramref name="conv"/>'s input channels fit the GEMM's width.</summary>
+    public static bool Supports(Conv2d conv) => conv.InChannels % GatherGemm.ColumnMultiple == 0;
+
+    // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W).
+    // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts.
+    // Per 5 rows t: hp (T, Q, Cout) = values in that order; per window u, phase and kernel row kh:
+    //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j hp[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
+    public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer)
+    {
+        const int T = GatherGemm.T;
+        var x = conv.Input;
+        int n = x.Shape[0], cin = conv.InChannels, cout = conv.OutChannels, h = x.Shape[2], w = x.Shape[3], kk = conv.Kernel, pad = conv.Padding;
+        int wo = oc.DenseShape[3], q = oc.Values.Shape[2], qw = wo / 2, qh = oc.DenseShape[2] / 2, kp = kk * kk * cin;
+        int hp = Math.Max(h + pad, 2 * qh + kk - 1), wp = Math.Max(w + pad, 2 * qw + kk - 1), plane = hp * wp * cin;
+        int rows = oc.Rows, perSample = rows / n;
+        var kernelRows = KernelRows(conv);
+        var dx = Tensor.Reuse(ref dxBuffer, [rows, cin, h, w]);
+        float[] v = oc.Values.Data, dd = dx.Data, zero = new float[cout];
+        int[] src = oc.Sources!;
+        Parallel.For(0, n, TensorMath.Options((long)rows * q * cout * kp),
+            () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[(T + 1) * plane]),
+            (i, _, s) =>
+        {
+            GroupByPhase(src, i, cout, q, wo, qw, s.Order, s.Start);
+            float** hs = stackalloc float*[T];
+            float** po = stackalloc float*[T];
+            float** b = stackalloc float*[cout];
+            fixed (float* pw = kernelRows, ph = s.H, pz = zero, pa = s.Acc)
+                for (int t0 = 0; t0 < perSample; t0 += T)
+                {
+                    int tn = Math.Min(T, perSample - t0);
+                    for (int t = 0; t < tn; t++)
+                    {
+                        int row = (t0 + t) * n + i;
+                        for (int u = 0; u < q; u++)
+                            for (int j = 0; j < cout; j++) s.H[(t * q + u) * cout + j] = v[(row * cout + s.Order[u * cout + j]) * q + u];
+                    }
+                    s.Acc.AsSpan(0, tn * plane).Clear();
+                    for (int u = 0; u < q; u++)
+                        for (int phase = 0; phase < 4; phase++)
+                        {
+                            int j0 = s.Start[u * 5 + phase], m = s.Start[u * 5 + phase + 1] - j0;
+                            if (m == 0) continue;
+                            for (int t = 0; t < T; t++) hs[t] = t < tn ? ph + (t * q + u) * cout + j0 : pz;
+                            for (int j = 0; j < m; j++) b[j] = pw + (long)s.Order[u * cout + j0 + j] * kp;
+                            for (int kh = 0; kh < kk; kh++) // one kernel row: k·Cin floats, contiguous in Wr and in acc
+                            {
+                                int at = ((2 * (u / qw) + phase / 2 + kh) * wp + 2 * (u % qw) + phase % 2) * cin;
+                                for (int t = 0; t < T; t++) po[t] = pa + (t < tn ? t : T) * plane + at; // the spare plane T takes the padding rows
+                                GatherGemm.Multiply(m, kk * cin, hs, b, po, accumulate: true);
+                                for (int j = 0; j < m; j++) b[j] += kk * cin;
+                            }
+                        }
+                    for (int t = 0; t < tn; t++) // crop the padding and go back to (Cin, H, W)
+                    {
+                        int row = (t0 + t) * n + i;
+                        for (int ci = 0; ci < cin; ci++)
+                            for (int y = 0; y < h; y++)
+                            {
+                                int from = t * plane + ((y + pad) * wp + pad) * cin + ci, to = ((row * cin + ci) * h + y) * w;
+                                for (int xx = 0; xx < w; xx++) dd[to + xx] = s.Acc[from + xx * cin];
+                            }
+                    }
+                }
+            return s;
+        }, _ => { });
+        return dx;
+    }
+
+    // For sample i and each window u: the channels in order of their source's phase (sy * 2 + sx), and where each phase starts.
+    private static void GroupByPhase(int[] src, int i, int cout, int q, int wo, int qw, int[] order, int[] start)
+    {
+        Span<int> count = stackalloc int[4];
+        for (int u = 0; u < q; u++)
+        {
+            count.Clear();
+            for (int co = 0; co < cout; co++) count[Phase(src[(i * cout + co) * q + u], u, wo, qw)]++;
+            start[u * 5] = 0;
+            for (int phase = 0; phase < 4; phase++) start[u * 5 + phase + 1] = start[u * 5 + phase] + count[phase];
+            count.Clear();
+            for (int co = 0; co < cout; co++)
+            {
+                int phase = Phase(src[(i * cout + co) * q + u], u, wo, qw);
+                order[u * cout + start[u * 5 + phase] + count[phase]++] = co;
+            }
+        }
+    }
+
+    // The phase of source position p (in the Ho x Wo plane) within pooled window u.
+    private static int Phase(int p, int u, int wo, int qw) => (p / wo - 2 * (u / qw)) * 2 + p % wo - 2 * (u % qw);
+
+    // (Cout, k·k·Cin): row co = s_w W[co] in (kh, kw, ci) order
+    private static float[] KernelRows(Conv2d conv)
+    {
+        int cin = conv.InChannels, cout = conv.OutChannels, kk = conv.Kernel, kp = kk * kk * cin;
+        float sw = conv.Scales.WeightMultiplier;
+        float[] wd = conv.Weight.Value.Data, rows = new float[cout * kp];
+        for (int co = 0; co < cout; co++)
+            for (int ci = 0; ci < cin; ci++)
+                for (int kh = 0; kh < kk; kh++)
+                    for (int kw = 0; kw < kk; kw++)
+                        rows[co * kp + (kh * kk + kw) * cin + ci] = sw * wd[((co * cin + ci) * kk + kh) * kk + kw];
+        return rows;
+    }
+}

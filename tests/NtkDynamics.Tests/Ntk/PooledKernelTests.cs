@@ -1,0 +1,102 @@
+using NtkDynamics.Nn;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Tests.Ntk;
+
+/// <summary>The kernels behind pooled cotangents, each against a slow obvious float64 computation.</summary>
+public unsafe class PooledKernelTests
+{
+    private static float[] Random(int length, ulong seed)
+    {
+        var x = new float[length];
+        new Rng(seed).FillNormal(x, 1);
+        return x;
+    }
+
+    private static double MaxRelative(float[] got, double[] want)
+    {
+        double scale = want.Max(Math.Abs), worst = 0;
+        for (int i = 0; i < want.Length; i++) worst = Math.Max(worst, Math.Abs(got[i] - want[i]) / scale);
+        return worst;
+    }
+
+    [Theory]
+    [InlineData(1, 16, false)]
+    [InlineData(7, 48, true)]
+    [InlineData(33, 80, false)]
+    [InlineData(12, 192, true)]
+    public void GatherGemmEqualsTheSumOfPickedRows(int q, int width, bool accumulate)
+    {
+        const int T = GatherGemm.T, pool = 40, lda = 200;
+        float[] a = Random(pool * lda, 1), h = Random(T * q, 2), o = Random(T * width, 3);
+        var rng = new Rng(4);
+        var rows = Enumerable.Range(0, q).Select(_ => rng.NextInt(pool)).ToArray(); // repeats allowed, as pooled sources
+        var want = new double[T * width];
+        for (int t = 0; t < T; t++)
+            for (int c = 0; c < width; c++)
+            {
+                double s = accumulate ? o[t * width + c] : 0;
+                for (int u = 0; u < q; u++) s += (double)h[t * q + u] * a[rows[u] * lda + c];
+                want[t * width + c] = s;
+            }
+        fixed (float* pa = a, ph = h, po = o)
+        {
+            float** hp = stackalloc float*[T], op = stackalloc float*[T], b = stackalloc float*[q];
+            for (int t = 0; t < T; t++) { hp[t] = ph + t * q; op[t] = po + t * width; }
+            for (int u = 0; u < q; u++) b[u] = pa + rows[u] * lda;
+            GatherGemm.Multiply(q, width, hp, b, op, accumulate);
+        }
+        Assert.True(MaxRelative(o, want) < 1e-5, $"{MaxRelative(o, want)}");
+    }
+
+    [Fact]
+    public void GatherGemmRefusesAWidthOffTheVectors()
+    {
+        float** p = stackalloc float*[GatherGemm.T];
+        Assert.Throws<ArgumentException>(() => GatherGemm.Multiply(1, 24, p, p, p));
+    }
+
+    [Theory]
+    [InlineData(32, 28800)]
+    [InlineData(7, 1041)]
+    [InlineData(1, 5)]
+    public void SymmetricGramEqualsAAt(int m, int k)
+    {
+        var a = Random(m * k, 5);
+        var c = Enumerable.Range(0, m * m).Select(i => (double)i).ToArray();
+        fixed (float* pa = a) SymmetricGram.Add(m, k, pa, k, c);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = i * m + j;
+                for (int p = 0; p < k; p++) s += (double)a[i * k + p] * a[j * k + p];
+                Assert.True(Math.Abs(c[i * m + j] - s) < 1e-4 * Math.Max(1, Math.Abs(s)), $"({i},{j}): {c[i * m + j]} vs {s}");
+            }
+    }
+
+    // A Conv2d -> ReLU -> MaxPool2d stack at an odd size (the pool floors), 3 replicas of the batch as the NTK's logit groups.
+    [Theory]
+    [InlineData(16, 8, 9)]
+    [InlineData(32, 5, 8)]
+    public void PooledInputGradientEqualsTheDenseBackward(int cin, int cout, int size)
+    {
+        var conv = new Conv2d(cin, cout, 3, 1, new LayerScales(0.7f, 0.3f, 1f));
+        new Rng(6).FillNormal(conv.Weight.Value.Data, 1);
+        new Rng(7).FillNormal(conv.Bias.Value.Data, 1);
+        var relu = new Relu();
+        var pool = new MaxPool2d();
+        int n = 2, r = 3 * n;
+        var x = new Tensor([n, cin, size, size]);
+        new Rng(8).FillNormal(x.Data, 1);
+        pool.Forward(relu.Forward(conv.Forward(x)));
+        var g = new Tensor([r, cout, size / 2, size / 2]);
+        new Rng(9).FillNormal(g.Data, 1);
+
+        Tensor? values = null, gradient = null;
+        int[]? sources = null;
+        var pooled = OutputCotangents.FromPool(g, pool, ref values, ref sources);
+        var fast = PooledInputGradient.Compute(conv, pooled, ref gradient).Data.ToArray();
+        var slow = conv.Backward(relu.Backward(pool.Backward(g, accumulate: false), accumulate: false), accumulate: false);
+        Assert.True(MaxRelative(fast, Array.ConvertAll(slow.Data, v => (double)v)) < 1e-5);
+    }
+}
