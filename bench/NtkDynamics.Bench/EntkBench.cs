@@ -19,8 +19,9 @@ public static class EntkBench
     private const int N = 32, Threads = 2;
 
     /// <summary>One measurement of a child process.</summary>
+    /// <summary>One measurement of a child process; flops of the first call by kernel: BLAS GEMMs, gathered GEMMs, symmetric Grams.</summary>
     private sealed record Result(long Params, double TimeS, double FirstS, int Reps, double BaseMb, double PeakMb, double Flops,
-        Dictionary<string, string> Methods, string? Error = null);
+        Dictionary<string, string> Methods, string? Error = null, double BlasFlops = 0, double GatherFlops = 0, double GramFlops = 0);
 
     private static Model Build(string model, int width) =>
         (model == "cnn" ? ModelSpec.Cnn(width, 3, 32, 10) : ModelSpec.Mlp([784], [width, width], 10)).Build(Parametrisation.Parse("standard"), 0);
@@ -84,7 +85,6 @@ public static class EntkBench
     {
         int width = args.Length > 0 && int.TryParse(args[0], out int w) ? w : 2048;
         var model = Build("cnn", width);
-        var (forward, backward) = PassFlops(model, 10);
         Console.WriteLine($"# eNTK wide: paper CNN width {width}, trace, n={N}, k=10, {model.ParameterCount:N0} parameters; {Blas.Native.Name}, {Threads} threads");
         if (Blas.Native is OpenBlas open) open.SetThreads(Threads);
         double peak = GemmBench.Gflops(Blas.Native, 2048, 2048, 2048);
@@ -94,35 +94,9 @@ public static class EntkBench
         double gflops = r.Flops / r.TimeS / 1e9;
         Console.WriteLine($"  time {r.TimeS:F2} s (reps {r.Reps}, first {r.FirstS:F2} s), peak RSS {r.PeakMb:F0} MB (base {r.BaseMb:F0} MB)");
         Console.WriteLine($"  methods {string.Join(", ", r.Methods.Select(m => $"{m.Key} {m.Value}"))}");
-        Console.WriteLine($"  GEMM work per call {r.Flops / 1e9:F1} GFLOP: forward {forward / 1e9:F1}, 10 backward passes {backward / 1e9:F1}, " +
-            $"layer blocks {(r.Flops - forward - backward) / 1e9:F1}");
-        Console.WriteLine($"  achieved {gflops:F1} GFLOP/s = {100 * gflops / peak:F0} % of the sgemm peak");
-    }
-
-    /// <summary>
-    /// GEMM flops of one forward over the probe and of <paramref name="k"/> backward passes of the NTK engine (each stops
-    /// at the first layer with parameters and computes only input gradients): 2·n·out·in per Linear, 2·n·Cout·P·Cin·9 per Conv2d.
-    /// </summary>
-    private static (double Forward, double Backward) PassFlops(Model model, int k)
-    {
-        double forward = 0, backward = 0;
-        int[] shape = [N, .. model.Spec.InputShape];
-        bool first = true;
-        foreach (var layer in model.Layers)
-        {
-            int[] next = layer.OutputShape(shape);
-            double f = layer switch
-            {
-                Conv2d c => 2.0 * N * c.OutChannels * next[2] * next[3] * c.PatchSize,
-                Linear l => 2.0 * N * l.Out * l.In,
-                _ => 0,
-            };
-            forward += f;
-            if (f > 0 && !first) backward += k * f;
-            if (f > 0) first = false;
-            shape = next;
-        }
-        return (forward, backward);
+        Console.WriteLine($"  work per call {r.Flops / 1e9:F1} GFLOP: OpenBLAS GEMMs {r.BlasFlops / 1e9:F1}, gathered GEMMs (pooled Jacobians " +
+            $"and input gradients) {r.GatherFlops / 1e9:F1}, symmetric Grams {r.GramFlops / 1e9:F1}");
+        Console.WriteLine($"  achieved {gflops:F1} GFLOP/s over all of it = {100 * gflops / peak:F0} % of the sgemm peak");
     }
 
     /// <summary>Runs one case in a child process of this benchmark (2 threads) and reads its RESULT line.</summary>
@@ -163,11 +137,12 @@ public static class EntkBench
             kernel = EmpiricalNtk.Compute(model, probe, options);
             return sw.Elapsed.TotalSeconds;
         }
+        double gather0 = GatherGemm.Flops, gram0 = SymmetricGram.Flops;
         double first = Call();
-        double flops = counter.Flops;
+        double blas = counter.Flops, gather = GatherGemm.Flops - gather0, gram = SymmetricGram.Flops - gram0;
         double[] times = first > 60 ? [first] : Enumerable.Range(0, first > 8 ? 1 : 3).Select(_ => Call()).Order().ToArray();
         var r = new Result(model.ParameterCount, times[times.Length / 2], first, first > 60 ? 0 : times.Length, baseMb,
-            Status("VmHWM"), flops, kernel.Methods.ToDictionary());
+            Status("VmHWM"), blas + gather + gram, kernel.Methods.ToDictionary(), null, blas, gather, gram);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(r));
     }
 

@@ -189,7 +189,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
                 continue;
             }
             Grow(ref _gram, r1 * r2);
-            Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, same ? _j1 : _j2, length, 0f, _gram, r2);
+            if (same) Blas.Syrk(r1, length, 1f, _j1, length, 0f, _gram, r2);
+            else Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
             for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
         for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];
@@ -253,42 +254,51 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         int rows = oc.Rows, perSample = rows / _n, q = oc.Values.Shape[2], kp = _kp, n = _n, cout = _cout, pk = _p * kp;
         int kk = _conv.Kernel, wo = _x.Shape[3] + 2 * _conv.Padding - kk + 1, plane = _conv.PaddedPlane(_x);
         int parts = _segmented ? kk : 1, width = _segmented ? kk * _conv.InChannels : kp, rowStride = (wo + kk - 1) * _conv.InChannels;
+        // Columns per pass: that block of all the sample's patch rows (padded pixels or P of them) stays within 256 KiB of cache.
+        int sources = _segmented ? plane / _conv.InChannels : _p;
+        int block = Math.Clamp((1 << 16) / sources / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, width);
         Grow(ref j, (long)rows * cn * kp);
         if (_segmented) _hwc ??= ChannelsLast();
         else if (_rows is null && (long)n * pk <= _budget / 4) _rows = PatchRows();
-        float[] v = oc.Values.Data, jd = j, zero = new float[q];
+        float[] v = oc.Values.Data, jd = j;
         float[]? cached = _segmented ? _hwc : _rows;
         int[] src = oc.Sources!;
-        // Per thread: a spare output row (for h's zero rows) and, without a cache, one sample's patch rows.
-        Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => (Spare: new float[kp], Own: cached is null ? new float[pk] : []), (i, _, s) =>
+        // Per thread, without a cache: one sample's patch rows.
+        Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => cached is null ? new float[pk] : [], (i, _, own) =>
         {
-            if (cached is null) _conv.Im2Row(_x, i, s.Own, kp, new float[plane]);
+            if (cached is null) _conv.Im2Row(_x, i, own, kp, new float[plane]);
             float** hp = stackalloc float*[T];
             float** o = stackalloc float*[T];
             float** b = stackalloc float*[q];
-            fixed (float* pc = cached, pown = s.Own, pv = v, pj = jd, pz = zero, spare = s.Spare)
+            fixed (float* pc = cached, pown = own, pv = v, pj = jd)
             {
                 float* pa = cached is null ? pown : pc + (long)i * (_segmented ? plane : pk);
-                for (int c = c0; c < c0 + cn; c++)
-                    for (int t0 = 0; t0 < perSample; t0 += T)
-                        for (int part = 0; part < parts; part++)
+                for (int part = 0; part < parts; part++)
+                    for (int c1 = 0; c1 < width; c1 += block) // this block of the sample's patch rows stays in cache for all channels
+                    {
+                        int bw = Math.Min(block, width - c1);
+                        for (int c = c0; c < c0 + cn; c++)
                         {
                             for (int u = 0; u < q; u++)
                             {
                                 int p = src[(i * cout + c) * q + u];
-                                b[u] = _segmented ? pa + (p / wo + part) * rowStride + p % wo * _conv.InChannels : pa + (long)p * kp;
+                                b[u] = (_segmented ? pa + (p / wo + part) * rowStride + p % wo * _conv.InChannels : pa + (long)p * kp) + c1;
                             }
-                            for (int t = 0; t < T; t++)
+                            for (int t0 = 0; t0 < perSample; t0 += T)
                             {
-                                bool real = t0 + t < perSample;
-                                long row = g > 1 ? (long)i * g + t0 + t : (long)(t0 + t) * n + i;
-                                hp[t] = real ? pv + ((long)((t0 + t) * n + i) * cout + c) * q : pz;
-                                o[t] = real ? pj + (row * cn + c - c0) * kp + part * width : spare;
+                                int tn = Math.Min(T, perSample - t0);
+                                for (int t = 0; t < tn; t++)
+                                {
+                                    long row = g > 1 ? (long)i * g + t0 + t : (long)(t0 + t) * n + i;
+                                    hp[t] = pv + ((long)((t0 + t) * n + i) * cout + c) * q;
+                                    o[t] = pj + (row * cn + c - c0) * kp + part * width + c1;
+                                }
+                                GatherGemm.Multiply(tn, q, bw, hp, b, o);
                             }
-                            GatherGemm.Multiply(q, width, hp, b, o);
                         }
+                    }
             }
-            return s;
+            return own;
         }, _ => { });
     }
 

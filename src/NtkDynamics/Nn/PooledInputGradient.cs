@@ -16,7 +16,7 @@ internal static unsafe class PooledInputGradient
 
     // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W).
     // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts.
-    // Per 5 rows t: hp (T, Q, Cout) = values in that order; per window u, phase and kernel row kh:
+    // Per 5 rows t: hp (T, Q, Cout) = values in that order; per kernel row kh, block of its columns, window u and phase:
     //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j hp[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
     public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer)
     {
@@ -27,18 +27,20 @@ internal static unsafe class PooledInputGradient
         int hp = Math.Max(h + pad, 2 * qh + kk - 1), wp = Math.Max(w + pad, 2 * qw + kk - 1), plane = hp * wp * cin;
         int rows = oc.Rows, perSample = rows / n;
         var kernelRows = KernelRows(conv);
+        // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
+        int block = Math.Clamp((1 << 17) / cout / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, kk * cin);
         var dx = Tensor.Reuse(ref dxBuffer, [rows, cin, h, w]);
-        float[] v = oc.Values.Data, dd = dx.Data, zero = new float[cout];
+        float[] v = oc.Values.Data, dd = dx.Data;
         int[] src = oc.Sources!;
         Parallel.For(0, n, TensorMath.Options((long)rows * q * cout * kp),
-            () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[(T + 1) * plane]),
+            () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[T * plane]),
             (i, _, s) =>
         {
             GroupByPhase(src, i, cout, q, wo, qw, s.Order, s.Start);
             float** hs = stackalloc float*[T];
             float** po = stackalloc float*[T];
             float** b = stackalloc float*[cout];
-            fixed (float* pw = kernelRows, ph = s.H, pz = zero, pa = s.Acc)
+            fixed (float* pw = kernelRows, ph = s.H, pa = s.Acc)
                 for (int t0 = 0; t0 < perSample; t0 += T)
                 {
                     int tn = Math.Min(T, perSample - t0);
@@ -49,20 +51,20 @@ internal static unsafe class PooledInputGradient
                             for (int j = 0; j < cout; j++) s.H[(t * q + u) * cout + j] = v[(row * cout + s.Order[u * cout + j]) * q + u];
                     }
                     s.Acc.AsSpan(0, tn * plane).Clear();
-                    for (int u = 0; u < q; u++)
-                        for (int phase = 0; phase < 4; phase++)
+                    for (int kh = 0; kh < kk; kh++)
+                        for (int c0 = 0; c0 < kk * cin; c0 += block) // columns of one kernel row: contiguous in Wr and in acc
                         {
-                            int j0 = s.Start[u * 5 + phase], m = s.Start[u * 5 + phase + 1] - j0;
-                            if (m == 0) continue;
-                            for (int t = 0; t < T; t++) hs[t] = t < tn ? ph + (t * q + u) * cout + j0 : pz;
-                            for (int j = 0; j < m; j++) b[j] = pw + (long)s.Order[u * cout + j0 + j] * kp;
-                            for (int kh = 0; kh < kk; kh++) // one kernel row: k·Cin floats, contiguous in Wr and in acc
-                            {
-                                int at = ((2 * (u / qw) + phase / 2 + kh) * wp + 2 * (u % qw) + phase % 2) * cin;
-                                for (int t = 0; t < T; t++) po[t] = pa + (t < tn ? t : T) * plane + at; // the spare plane T takes the padding rows
-                                GatherGemm.Multiply(m, kk * cin, hs, b, po, accumulate: true);
-                                for (int j = 0; j < m; j++) b[j] += kk * cin;
-                            }
+                            int width = Math.Min(block, kk * cin - c0);
+                            for (int u = 0; u < q; u++)
+                                for (int phase = 0; phase < 4; phase++)
+                                {
+                                    int j0 = s.Start[u * 5 + phase], m = s.Start[u * 5 + phase + 1] - j0;
+                                    if (m == 0) continue;
+                                    int at = ((2 * (u / qw) + phase / 2 + kh) * wp + 2 * (u % qw) + phase % 2) * cin + c0;
+                                    for (int t = 0; t < tn; t++) { hs[t] = ph + (t * q + u) * cout + j0; po[t] = pa + t * plane + at; }
+                                    for (int j = 0; j < m; j++) b[j] = pw + (long)s.Order[u * cout + j0 + j] * kp + kh * kk * cin + c0;
+                                    GatherGemm.Multiply(tn, m, width, hs, b, po, accumulate: true);
+                                }
                         }
                     for (int t = 0; t < tn; t++) // crop the padding and go back to (Cin, H, W)
                     {

@@ -23,9 +23,10 @@ public static class EmpiricalNtk
 
         var paramLayers = model.Layers.Select((l, i) => (Layer: l, Index: i)).Where(t => t.Layer is INtkLayer).ToArray();
         long budget = options.MemoryBudgetBytes / sizeof(float);
-        long perLogit = paramLayers.Sum(t => (long)n * Tensor.Count(t.Layer.OutputShape([1, .. InputOf(model, t.Index, probe)]).AsSpan(1)));
-        // A group's backward pass holds its cotangents and, in the layers, gradients of the same sizes: count three copies.
-        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, 3 * perLogit)));
+        // A group's backward pass holds, per logit: a pooled layer's values and the input gradient computed from them; a dense
+        // layer's cotangent copy and, in the layers, gradients of the same size (three copies).
+        long perLogit = paramLayers.Sum(t => CotangentFloats(model, t.Index, probe, first: t.Index == paramLayers[0].Index));
+        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, perLogit)));
         int pairs = options.Kind == NtkKind.Full ? groups.Count * (groups.Count + 1) / 2 : groups.Count;
 
         long remaining = budget / 2;
@@ -65,6 +66,15 @@ public static class EmpiricalNtk
             throw new InputException($"probe: expected shape [n, {string.Join(", ", model.Spec.InputShape)}] for {model.Spec.Describe()}, got {Tensor.Format(probe.Shape)}");
     }
 
+    // Floats of one logit's cotangents for the layer at `index` during a backward pass (see Cotangents).
+    private static long CotangentFloats(Model model, int index, Tensor probe, bool first)
+    {
+        int n = probe.Shape[0];
+        var input = InputOf(model, index, probe);
+        long output = n * Tensor.Count(model.Layers[index].OutputShape([1, .. input]).AsSpan(1));
+        return PooledConvAt(model, index + 2) == index ? output / 4 + (first ? 0 : n * Tensor.Count(input)) : 3 * output;
+    }
+
     // The input shape (batch 1) that layer `index` sees.
     private static int[] InputOf(Model model, int index, Tensor probe)
     {
@@ -73,10 +83,14 @@ public static class EmpiricalNtk
         return s[1..];
     }
 
-    // Logit: the one. Full and trace: consecutive groups of at most `fit` logits.
-    private static List<int[]> Groups(NtkOptions o, int k, long fit) => o.Kind == NtkKind.Logit
-        ? [[o.Logit]]
-        : Enumerable.Range(0, k).Chunk((int)Math.Clamp(fit, 1, k)).ToList();
+    // Logit: the one. Full and trace: consecutive groups of at most `fit` logits, as even as they can be (a group of 9 and
+    // one of 1 would run the small one's backward pass at a fraction of the large one's rate).
+    private static List<int[]> Groups(NtkOptions o, int k, long fit)
+    {
+        if (o.Kind == NtkKind.Logit) return [[o.Logit]];
+        int count = (int)((k + Math.Clamp(fit, 1, k) - 1) / Math.Clamp(fit, 1, k));
+        return Enumerable.Range(0, k).Chunk((k + count - 1) / count).ToList(); // as many groups as needed, of even sizes
+    }
 
     // One backward pass for the whole group: the seed has a row per (logit a, sample i), row a*n + i holding e_a, and every
     // layer back-propagates the g·n rows against its one forward pass. The cotangent entering each layer with parameters is

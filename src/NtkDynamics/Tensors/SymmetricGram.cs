@@ -12,9 +12,15 @@ public static unsafe class SymmetricGram
 {
     private const int Tile = 4, Block = 1024;
 
+    private static long _flops;
+
+    /// <summary>Multiply-add flops (2 per multiply-add) done so far in this process, for benchmarks.</summary>
+    public static long Flops => Interlocked.Read(ref _flops);
+
     // a: (m, k) row stride lda; c: (m, m) row-major float64, += a aᵀ (both triangles)
     public static void Add(int m, long k, float* a, long lda, double[] c)
     {
+        Interlocked.Add(ref _flops, 2L * ((m + Tile - 1) / Tile) * ((m + Tile - 1) / Tile + 1) / 2 * Tile * Tile * k);
         long blocks = (k + Block - 1) / Block;
         int workers = (int)Math.Clamp(blocks, 1, Environment.ProcessorCount);
         var partial = new double[workers][];

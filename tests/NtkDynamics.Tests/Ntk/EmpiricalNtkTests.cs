@@ -68,6 +68,18 @@ public class EmpiricalNtkTests
         if (method != "auto") Assert.All(fast.Methods.Where(kv => kv.Key.StartsWith("conv")), kv => Assert.Equal(method, kv.Value));
     }
 
+    // Large pooled planes: the picked patch rows are taken in column blocks (conv1: q = 1024; conv2: Cin = 96 by tap, q = 256).
+    [Fact]
+    public void PooledJacobiansInColumnBlocksEqualTheReference()
+    {
+        var spec = ModelSpec.Cnn(96, 8, 64, 4);
+        var m = spec.Build(Parametrisation.Parse("standard"), 5);
+        var probe = Probe(spec, 3, 6);
+        var fast = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Trace, ConvMethod: "per-sample"));
+        var slow = ReferenceNtk.Compute(m, probe, NtkKind.Trace);
+        Assert.True(RelativeError(fast.Values, slow.Values) < 1e-5, $"{RelativeError(fast.Values, slow.Values)}");
+    }
+
     [Fact]
     public void SmallBudgetSplitsLogitsAndTilesSamplesButGivesTheSameKernel()
     {

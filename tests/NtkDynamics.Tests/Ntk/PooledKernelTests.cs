@@ -21,13 +21,17 @@ public unsafe class PooledKernelTests
     }
 
     [Theory]
-    [InlineData(1, 16, false)]
-    [InlineData(7, 48, true)]
-    [InlineData(33, 80, false)]
-    [InlineData(12, 192, true)]
-    public void GatherGemmEqualsTheSumOfPickedRows(int q, int width, bool accumulate)
+    [InlineData(5, 1, 16, false)]
+    [InlineData(5, 7, 48, true)]
+    [InlineData(5, 33, 80, false)]
+    [InlineData(5, 12, 192, true)]
+    [InlineData(1, 9, 112, true)]
+    [InlineData(2, 4, 64, false)]
+    [InlineData(3, 6, 96, true)]
+    [InlineData(4, 3, 16, false)]
+    public void GatherGemmEqualsTheSumOfPickedRows(int T, int q, int width, bool accumulate)
     {
-        const int T = GatherGemm.T, pool = 40, lda = 200;
+        const int pool = 40, lda = 200;
         float[] a = Random(pool * lda, 1), h = Random(T * q, 2), o = Random(T * width, 3);
         var rng = new Rng(4);
         var rows = Enumerable.Range(0, q).Select(_ => rng.NextInt(pool)).ToArray(); // repeats allowed, as pooled sources
@@ -44,16 +48,17 @@ public unsafe class PooledKernelTests
             float** hp = stackalloc float*[T], op = stackalloc float*[T], b = stackalloc float*[q];
             for (int t = 0; t < T; t++) { hp[t] = ph + t * q; op[t] = po + t * width; }
             for (int u = 0; u < q; u++) b[u] = pa + rows[u] * lda;
-            GatherGemm.Multiply(q, width, hp, b, op, accumulate);
+            GatherGemm.Multiply(T, q, width, hp, b, op, accumulate);
         }
         Assert.True(MaxRelative(o, want) < 1e-5, $"{MaxRelative(o, want)}");
     }
 
     [Fact]
-    public void GatherGemmRefusesAWidthOffTheVectors()
+    public void GatherGemmRefusesAWidthOffTheVectorsAndTooManyRows()
     {
         float** p = stackalloc float*[GatherGemm.T];
-        Assert.Throws<ArgumentException>(() => GatherGemm.Multiply(1, 24, p, p, p));
+        Assert.Throws<ArgumentException>(() => GatherGemm.Multiply(1, 1, 24, p, p, p));
+        Assert.Throws<ArgumentOutOfRangeException>(() => GatherGemm.Multiply(6, 1, 16, p, p, p));
     }
 
     [Theory]
@@ -78,6 +83,7 @@ public unsafe class PooledKernelTests
     [Theory]
     [InlineData(16, 8, 9)]
     [InlineData(32, 5, 8)]
+    [InlineData(64, 2048, 6)] // many channels: the kernel rows are taken in several column blocks
     public void PooledInputGradientEqualsTheDenseBackward(int cin, int cout, int size)
     {
         var conv = new Conv2d(cin, cout, 3, 1, new LayerScales(0.7f, 0.3f, 1f));
