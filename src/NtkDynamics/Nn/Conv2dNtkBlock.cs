@@ -10,7 +10,7 @@ namespace NtkDynamics.Nn;
 /// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
 /// tiled over blocks of samples) or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
 /// Pooled cotangents (a ReLU and 2x2 max pool follow) let the per-sample method build J_r from one patch row per pooled
-/// value, a quarter of the dense work: J_r[c, :] = s_w Σ_q V_r[c, q] A_i[src(i, c, q), :].
+/// value, a quarter of the dense work (<see cref="PooledJacobian"/>).
 /// </summary>
 internal sealed class Conv2dNtkBlock : INtkBlock
 {
@@ -18,29 +18,26 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     private const int SmallGram = 64;         // a symmetric Gram of at most this many rows goes to SymmetricGram
     private readonly Conv2d _conv;
     private readonly Tensor _x;
-    private readonly int _n, _p, _k, _kp, _cout, _tile;
-    private readonly bool _segmented;     // pooled Jacobians read the input's channels by tap (Cin a multiple of GatherGemm's width)
+    private readonly int _n, _p, _k, _cout, _tile;
+    private readonly PooledJacobian? _pooled; // Jacobian rows from pooled cotangents, when a ReLU and max pool follow
     private readonly double _sw2, _sb2;
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
     private float[]? _cols;               // (K, nP) patches of every sample (per-sample method), when they fit
-    private float[]? _rows;               // (n, P, Kp) patch rows of every sample (per-sample method, pooled), when they fit
-    private float[]? _hwc;                // (n, H + 2 pad, W + 2 pad, Cin) the padded input channels-last (per-sample method, pooled, segmented)
     private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
     private Tensor? _dense1, _dense2;      // pooled cotangents scattered for the patch-gram method
 
     public string WeightName => _conv.Weight.Name;
     public string BiasName => _conv.Bias.Name;
     public string Method { get; }
-    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0) + (_rows?.LongLength ?? 0) + (_hwc?.LongLength ?? 0);
+    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0) + (_pooled?.CachedFloats ?? 0);
 
     public Conv2dNtkBlock(Conv2d conv, NtkPlan plan)
     {
         _conv = conv; _x = conv.Input; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
         var os = conv.OutputShape(_x.Shape);
         _p = os[2] * os[3]; _k = conv.PatchSize; _cout = conv.OutChannels;
-        _segmented = conv.InChannels % GatherGemm.ColumnMultiple == 0;
-        _kp = _segmented ? _k : (_k + GatherGemm.ColumnMultiple - 1) / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple;
+        if (plan.Pooled) _pooled = new PooledJacobian(conv, _n, _budget / 4);
         _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
         _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
 
@@ -49,7 +46,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
         double patch = (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
-        double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = plan.Pooled ? _kp : k;
+        double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = _pooled?.RowLength ?? k;
         double perSample = pairs * (2 * r * jp * c * jk + (plan.Trace ? n * n * g : r * r) * c * jk);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
@@ -168,11 +165,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
     // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
     // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ (for the trace, summed over the logits).
-    // Pooled cotangents give rows of _kp columns (zero-padded for GatherGemm).
+    // Pooled cotangents give rows of PooledJacobian.RowLength columns.
     private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.Pooled ? _kp : _k;
+        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.Pooled ? _pooled!.RowLength : _k;
         long perChannel = (long)(c1.Rows + (same ? 0 : c2.Rows)) * kr;
         // Pooled Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache).
         long chunk = c1.Pooled ? Math.Min(_budget - (long)kr * _p, CacheFloats) : _budget - (long)kr * _p;
@@ -206,7 +203,12 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // cached patches (leading dimension nP), or im2col of sample i alone.
     private void BuildJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
     {
-        if (oc.Pooled) { BuildPooledJacobian(oc, c0, cn, g, ref j); return; }
+        if (oc.Pooled)
+        {
+            Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength);
+            _pooled.Build(oc, c0, cn, g, j);
+            return;
+        }
         var cot = oc.Values;
         int rows = cot.Shape[0] / g;
         Grow(ref j, (long)cot.Shape[0] * cn * _k);
@@ -241,87 +243,6 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             for (int c = 0; c < _cout; c++)
                 s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = TensorPrimitives.Sum(cot.Data.AsSpan((r * _cout + c) * p, p));
         return s;
-    }
-
-    // Pooled: for each sample i, channel c and 5 of its rows t at a time, J[(t, i), c - c0, :] = Σ_q V[t*n + i, c, q] A_i[src(i, c, q), :]
-    // by GatherGemm, with the patch rows A_i in (kh, kw, ci) order. Segmented (Cin a multiple of the GEMM's width): each
-    // kernel row's k·Cin columns are read straight from the sample's padded channels-last input (all samples' cached in
-    // _hwc). Else: from A_i built by Im2Row (Kp columns; all samples' cached in _rows when they fit the budget).
-    // Layout as BuildJacobian.
-    private unsafe void BuildPooledJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
-    {
-        const int T = GatherGemm.T;
-        int rows = oc.Rows, perSample = rows / _n, q = oc.Values.Shape[2], kp = _kp, n = _n, cout = _cout, pk = _p * kp;
-        int kk = _conv.Kernel, wo = _x.Shape[3] + 2 * _conv.Padding - kk + 1, plane = _conv.PaddedPlane(_x);
-        int parts = _segmented ? kk : 1, width = _segmented ? kk * _conv.InChannels : kp, rowStride = (wo + kk - 1) * _conv.InChannels;
-        // Columns per pass: that block of all the sample's patch rows (padded pixels or P of them) stays within 256 KiB of cache.
-        int sources = _segmented ? plane / _conv.InChannels : _p;
-        int block = Math.Clamp((1 << 16) / sources / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, width);
-        Grow(ref j, (long)rows * cn * kp);
-        if (_segmented) _hwc ??= ChannelsLast();
-        else if (_rows is null && (long)n * pk <= _budget / 4) _rows = PatchRows();
-        float[] v = oc.Values.Data, jd = j;
-        float[]? cached = _segmented ? _hwc : _rows;
-        int[] src = oc.Sources!;
-        // Per thread, without a cache: one sample's patch rows.
-        Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => cached is null ? new float[pk] : [], (i, _, own) =>
-        {
-            if (cached is null) _conv.Im2Row(_x, i, own, kp, new float[plane]);
-            float** hp = stackalloc float*[T];
-            float** o = stackalloc float*[T];
-            float** b = stackalloc float*[q];
-            fixed (float* pc = cached, pown = own, pv = v, pj = jd)
-            {
-                float* pa = cached is null ? pown : pc + (long)i * (_segmented ? plane : pk);
-                for (int part = 0; part < parts; part++)
-                    for (int c1 = 0; c1 < width; c1 += block) // this block of the sample's patch rows stays in cache for all channels
-                    {
-                        int bw = Math.Min(block, width - c1);
-                        for (int c = c0; c < c0 + cn; c++)
-                        {
-                            for (int u = 0; u < q; u++)
-                            {
-                                int p = src[(i * cout + c) * q + u];
-                                b[u] = (_segmented ? pa + (p / wo + part) * rowStride + p % wo * _conv.InChannels : pa + (long)p * kp) + c1;
-                            }
-                            for (int t0 = 0; t0 < perSample; t0 += T)
-                            {
-                                int tn = Math.Min(T, perSample - t0);
-                                for (int t = 0; t < tn; t++)
-                                {
-                                    long row = g > 1 ? (long)i * g + t0 + t : (long)(t0 + t) * n + i;
-                                    hp[t] = pv + ((long)((t0 + t) * n + i) * cout + c) * q;
-                                    o[t] = pj + (row * cn + c - c0) * kp + part * width + c1;
-                                }
-                                GatherGemm.Multiply(tn, q, bw, hp, b, o);
-                            }
-                        }
-                    }
-            }
-            return own;
-        }, _ => { });
-    }
-
-    // (n, P, Kp): every sample's patch rows, built in parallel.
-    private float[] PatchRows()
-    {
-        int pk = _p * _kp, plane = _conv.PaddedPlane(_x);
-        var rows = new float[(long)_n * pk];
-        Parallel.For(0, _n, TensorMath.Options((long)_n * pk), () => new float[plane], (i, _, scratch) =>
-        {
-            _conv.Im2Row(_x, i, rows, _kp, scratch, i * pk);
-            return scratch;
-        }, _ => { });
-        return rows;
-    }
-
-    // (n, H + 2 pad, W + 2 pad, Cin): the input channels-last with its zero padding.
-    private float[] ChannelsLast()
-    {
-        int plane = _conv.PaddedPlane(_x);
-        var hwc = new float[(long)_n * plane];
-        Parallel.For(0, _n, TensorMath.Options((long)_n * plane), i => _conv.ChannelsLastPadded(_x, i, hwc.AsSpan(i * plane, plane)));
-        return hwc;
     }
 
     private static void Grow(ref float[] buffer, long length)
