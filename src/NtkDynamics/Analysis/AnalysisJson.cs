@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NtkDynamics.Experiments;
 
 namespace NtkDynamics.Analysis;
 

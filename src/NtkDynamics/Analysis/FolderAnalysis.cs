@@ -1,3 +1,5 @@
+using NtkDynamics.Experiments;
+
 namespace NtkDynamics.Analysis;
 
 /// <summary>What `ntk analyze` produced: the analysis.json written, titled tables to print, and notes.</summary>

@@ -1,3 +1,4 @@
+using NtkDynamics.Experiments;
 using NtkDynamics.Formats;
 using NtkDynamics.Ntk.Metrics;
 

@@ -1,3 +1,5 @@
+using NtkDynamics.Experiments;
+
 namespace NtkDynamics.Analysis;
 
 /// <summary>One run of a sweep with its task-switch analysis.</summary>

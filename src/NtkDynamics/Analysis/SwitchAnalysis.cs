@@ -1,3 +1,5 @@
+using NtkDynamics.Experiments;
+
 namespace NtkDynamics.Analysis;
 
 /// <summary>Parameters of the task-switch analysis.</summary>

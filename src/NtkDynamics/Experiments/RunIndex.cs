@@ -57,33 +57,31 @@ public static class RunIndex
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>Reads one run folder into an index row.</summary>
+    /// <summary>Reads one run folder into an index row; a folder without measurements yet gives its configuration only.</summary>
     public static IndexedRun Read(string dir)
     {
         var run = new RunFolder(dir);
-        var c = ExperimentConfig.Load(run.Config);
+        var data = RunData.IsRunFolder(dir) ? RunData.Load(dir) : null;
+        var c = data?.Config ?? ExperimentConfig.Load(run.Config);
         var f = new Dictionary<string, object?>
         {
             ["seed"] = (long)c.Seed, ["model_kind"] = c.Model.Kind, ["width"] = c.Model.Width, ["parametrisation"] = c.Model.Parametrisation,
             ["lr"] = c.Train.LrValue, ["momentum"] = c.Train.Momentum, ["weight_decay"] = c.Train.WeightDecay, ["batch_size"] = c.Train.BatchSize,
             ["epochs_per_task"] = c.Train.EpochsPerTask, ["dataset"] = c.Data.Dataset, ["stream_kind"] = c.Stream.Kind, ["ntk_kind"] = c.Ntk.Kind,
+            ["tasks"] = data?.Tasks.Count,
         };
-        using (var stream = JsonDocument.Parse(File.ReadAllText(run.File("stream.json"))))
-            f["tasks"] = stream.RootElement.GetProperty("tasks").GetArrayLength();
-        if (File.Exists(run.Summary))
+        static double? Value(double v) => double.IsNaN(v) ? null : v;
+        if (data?.Summary is { } s)
         {
-            using var s = JsonDocument.Parse(File.ReadAllText(run.Summary));
-            foreach (var key in new[] { "average_accuracy", "forgetting", "backward_transfer", "steps", "train_seconds", "ntk_seconds" })
-                f[key] = s.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            f["average_accuracy"] = Value(s.AverageAccuracy); f["forgetting"] = Value(s.Forgetting); f["backward_transfer"] = Value(s.BackwardTransfer);
+            f["steps"] = Value(s.Steps); f["train_seconds"] = Value(s.TrainSeconds); f["ntk_seconds"] = Value(s.NtkSeconds);
         }
-        var rows = File.Exists(run.Metrics) ? File.ReadLines(run.Metrics).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList() : [];
-        double? Num(JsonElement r, string key) => r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-        if (rows.Count > 0)
+        if (data?.Measurements is [var first, ..] measurements)
         {
-            f["lambda_max_initial"] = Num(rows[0], "lambda_max");
-            f["lambda_max_final"] = Num(rows[^1], "lambda_max");
-            f["kernel_distance_final"] = Num(rows[^1], "kernel_distance_init");
-            f["velocity_peak"] = rows.Select(r => Num(r, "velocity")).Where(v => v is not null).DefaultIfEmpty(null).Max();
+            f["lambda_max_initial"] = Value(first.LambdaMax);
+            f["lambda_max_final"] = Value(measurements[^1].LambdaMax);
+            f["kernel_distance_final"] = Value(measurements[^1].KernelDistanceInit);
+            f["velocity_peak"] = measurements.Select(m => m.Velocity).Where(v => !double.IsNaN(v)).Select(v => (double?)v).DefaultIfEmpty(null).Max();
         }
         string? sweep = null; int? cell = null; string? parameters = null;
         string parent = Path.GetDirectoryName(Path.GetFullPath(dir))!, cellsFile = Path.Combine(parent, "cells.json");

@@ -1,4 +1,5 @@
 using NtkDynamics.Analysis;
+using NtkDynamics.Experiments;
 
 namespace NtkDynamics.Reporting;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NtkDynamics.Analysis;
+using NtkDynamics.Experiments;
 
 namespace NtkDynamics.Reporting;
 

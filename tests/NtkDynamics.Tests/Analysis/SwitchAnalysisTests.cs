@@ -1,4 +1,5 @@
 using NtkDynamics.Analysis;
+using NtkDynamics.Experiments;
 using NtkDynamics.Tests.Data;
 
 namespace NtkDynamics.Tests.Analysis;

@@ -46,6 +46,12 @@ public class SweepTests
         Assert.Equal(new long[] { 0, 1 }, rows.Select(r => (long)r["cell"]!).ToArray());
         Assert.Equal(8L, rows[0]["width"]);
         Assert.NotNull(rows[0]["average_accuracy"]);
+        // The index's numbers are the run folder's, as RunData reads them.
+        var data = RunData.Load((string)rows[0]["path"]!);
+        Assert.Equal((long)data.Tasks.Count, rows[0]["tasks"]);
+        Assert.Equal(data.Measurements[^1].LambdaMax, (double)rows[0]["lambda_max_final"]!, 9);
+        Assert.Equal(data.Measurements.Select(m => m.Velocity).Where(v => !double.IsNaN(v)).Max(), (double)rows[0]["velocity_peak"]!, 9);
+        Assert.Equal(data.Summary!.Steps, Convert.ToDouble(rows[0]["steps"]));
         Assert.Single(RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"), "seed = 1"));
 
         // Running it again skips the finished cells and retries only the failed ones.

@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using NtkDynamics.Analysis;
+using NtkDynamics.Experiments;
 using NtkDynamics.Reporting;
 using NtkDynamics.Tests.Analysis;
 using NtkDynamics.Tests.Data;

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using NtkDynamics.Experiments;
 
-namespace NtkDynamics.Analysis;
+namespace NtkDynamics.Experiments;
 
 /// <summary>
 /// A run folder (docs/run-folder.md) read back: the resolved config, the task stream, the eNTK measurements, the
@@ -172,6 +171,7 @@ public sealed class RunData
             ? row.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN).ToArray()
             : throw new InputException($"{path}: 'accuracy_matrix' should be a list of rows"))];
         return new RunSummary(matrix, JsonRead.Number(o, "average_accuracy", path), JsonRead.Number(o, "forgetting", path),
-            JsonRead.Number(o, "backward_transfer", path), JsonRead.Number(o, "wall_seconds", path));
+            JsonRead.Number(o, "backward_transfer", path), JsonRead.Number(o, "wall_seconds", path), JsonRead.Number(o, "steps", path),
+            JsonRead.Number(o, "train_seconds", path), JsonRead.Number(o, "ntk_seconds", path));
     }
 }

@@ -1,4 +1,4 @@
-namespace NtkDynamics.Analysis;
+namespace NtkDynamics.Experiments;
 
 /// <summary>One eNTK measurement: a line of metrics.jsonl (docs/run-folder.md). JSON null or a missing key reads as NaN.</summary>
 /// <param name="Step">Optimiser steps taken so far (0 = initialisation).</param>
@@ -35,5 +35,7 @@ public sealed record TaskInfo(int Index, string Name, double Similarity, int Sta
 /// <summary>status.json: state is running, finished, diverged or failed.</summary>
 public sealed record RunStatus(string State, string? Reason, int Step, int TotalSteps);
 
-/// <summary>summary.json (written when a run ends): AccuracyMatrix[i][j] = accuracy on task j after training task i.</summary>
-public sealed record RunSummary(double[][] AccuracyMatrix, double AverageAccuracy, double Forgetting, double BackwardTransfer, double WallSeconds);
+/// <summary>summary.json (written when a run ends): AccuracyMatrix[i][j] = accuracy on task j after training task i; NaN where a
+/// number is missing.</summary>
+public sealed record RunSummary(double[][] AccuracyMatrix, double AverageAccuracy, double Forgetting, double BackwardTransfer, double WallSeconds,
+    double Steps = double.NaN, double TrainSeconds = double.NaN, double NtkSeconds = double.NaN);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace NtkDynamics.Analysis;
+namespace NtkDynamics.Experiments;
 
 /// <summary>Reads the run folder's JSON files; every failure is an <see cref="InputException"/> naming the file and key.</summary>
 internal static class JsonRead
