@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Tests;
@@ -52,6 +53,18 @@ public class BlasTests
                     for (int i = 0; i < m * n; i++)
                         Assert.True(Math.Abs(c[i] - (0.5 * r[i] + 2 * c0[i])) < 1e-4 * (1 + Math.Abs(r[i])), $"{backend} {m}x{n}x{k} ta={ta} tb={tb} at {i}");
                 }
+    }
+
+    [DllImport("libc")]
+    private static extern nint getenv(string name);
+
+    // OpenBLAS reads OPENBLAS_THREAD_TIMEOUT from the C environment when it loads: ours (4) unless the user set one.
+    [Fact]
+    public void OpenBlasLoadsWithIdleThreadsThatSleep()
+    {
+        string? user = Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT");
+        OpenBlas.TryLoad(); // sets it before looking for the library
+        Assert.Equal(user ?? "4", Marshal.PtrToStringAnsi(getenv("OPENBLAS_THREAD_TIMEOUT")));
     }
 
     [Theory]

@@ -52,7 +52,9 @@ public sealed unsafe class OpenBlas : IBlas
     private static void QuietIdleThreads()
     {
         const string name = "OPENBLAS_THREAD_TIMEOUT";
-        if (Environment.GetEnvironmentVariable(name) is null) setenv(name, "4", 0);
+        if (Environment.GetEnvironmentVariable(name) is not null) return;
+        try { setenv(name, "4", 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // only slower, never wrong
     }
 
     [DllImport("libc")] // strings go as UTF-8 on Unix
