@@ -16,8 +16,8 @@ internal static unsafe class PooledInputGradient
 
     // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W).
     // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts.
-    // Per 5 rows t: hp (T, Q, Cout) = values in that order; per kernel row kh, block of its columns, window u and phase:
-    //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j hp[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
+    // Per 5 rows t: H (T, Q, Cout) = values in that order; per kernel row kh, block of its columns, window u and phase:
+    //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j H[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
     public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer)
     {
         const int T = GatherGemm.T;
