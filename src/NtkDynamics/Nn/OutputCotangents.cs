@@ -39,19 +39,27 @@ public sealed class OutputCotangents
 
     /// <summary>
     /// The cotangents of the Conv2d under ReLU then <paramref name="pool"/>, from the gradient <paramref name="g"/> at the
-    /// pool's output (R, C, Q): values g·[pooled output &gt; 0] (the ReLU's gradient at the maximum), sources from the argmax.
+    /// pool's output (R, C, Q): values g·[pooled output &gt; 0] (the ReLU's gradient at the maximum), with the
+    /// <paramref name="sources"/> of <see cref="PoolSources"/> for the same forward pass.
     /// </summary>
-    public static OutputCotangents FromPool(Tensor g, MaxPool2d pool, ref Tensor? buffer, ref int[]? sources)
+    public static OutputCotangents FromPool(Tensor g, MaxPool2d pool, int[] sources, ref Tensor? buffer)
     {
         float[] y = pool.Output.Data;
-        int[] argmax = pool.Argmax, inShape = pool.InputShape;
-        int per = y.Length, plane = inShape[2] * inShape[3], q = pool.Output.Shape[2] * pool.Output.Shape[3];
+        int per = y.Length, q = pool.Output.Shape[2] * pool.Output.Shape[3];
         var values = Tensor.Reuse(ref buffer, [g.Shape[0], g.Shape[1], q]);
         float[] gd = g.Data, vd = values.Data;
         Parallel.For(0, g.Length / per, TensorMath.Options(g.Length), t => TensorMath.ReluBackward(y, gd.AsSpan(t * per, per), vd.AsSpan(t * per, per)));
-        if (sources is null || sources.Length != per) sources = new int[per];
-        for (int o = 0; o < per; o++) sources[o] = argmax[o] - o / q * plane;
-        return new OutputCotangents(values, sources, [g.Shape[0], .. inShape.AsSpan(1)]);
+        return new OutputCotangents(values, sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);
+    }
+
+    /// <summary>(n, C, Q): for each output of <paramref name="pool"/>'s last forward pass, the position of its maximum in its input plane.</summary>
+    public static int[] PoolSources(MaxPool2d pool)
+    {
+        int[] argmax = pool.Argmax, inShape = pool.InputShape;
+        int plane = inShape[2] * inShape[3], q = pool.Output.Shape[2] * pool.Output.Shape[3];
+        var sources = new int[argmax.Length];
+        for (int o = 0; o < sources.Length; o++) sources[o] = argmax[o] - o / q * plane;
+        return sources;
     }
 
     /// <summary>The dense cotangents (R, C, Ho, Wo): this itself when dense, else the scatter of the pooled values into <paramref name="buffer"/>.</summary>

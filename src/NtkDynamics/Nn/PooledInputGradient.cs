@@ -79,6 +79,7 @@ internal static unsafe class PooledInputGradient
                 }
             return s;
         }, _ => { });
+        GatherGemm.Count(2L * rows * q * cout * kp);
         return dx;
     }
 

@@ -92,6 +92,7 @@ internal sealed unsafe class PooledJacobian
             }
             return own;
         }, _ => { });
+        GatherGemm.Count(2L * rows * cn * q * kp);
     }
 
     // (n, P, Kp): every sample's patch rows, built in parallel.

@@ -33,8 +33,8 @@ public static class EmpiricalNtk
         var blocks = new List<INtkBlock>();
         foreach (var (layer, index) in paramLayers)
         {
-            bool pooled = PooledConvAt(model, index + 2) == index;
-            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod, options.Kind == NtkKind.Trace, pooled));
+            var block = ((INtkLayer)layer).NtkBlock(new NtkPlan(n, groups[0].Length * n, pairs, remaining, options.ConvMethod,
+                options.Kind == NtkKind.Trace, IsPooledConv(model, index)));
             remaining = Math.Max(remaining / 8, remaining - block.CachedFloats);
             blocks.Add(block);
         }
@@ -72,7 +72,7 @@ public static class EmpiricalNtk
         int n = probe.Shape[0];
         var input = InputOf(model, index, probe);
         long output = n * Tensor.Count(model.Layers[index].OutputShape([1, .. input]).AsSpan(1));
-        return PooledConvAt(model, index + 2) == index ? output / 4 + (first ? 0 : n * Tensor.Count(input)) : 3 * output;
+        return IsPooledConv(model, index) ? output / 4 + (first ? 0 : n * Tensor.Count(input)) : 3 * output;
     }
 
     // The input shape (batch 1) that layer `index` sees.
@@ -88,8 +88,9 @@ public static class EmpiricalNtk
     private static List<int[]> Groups(NtkOptions o, int k, long fit)
     {
         if (o.Kind == NtkKind.Logit) return [[o.Logit]];
-        int count = (int)((k + Math.Clamp(fit, 1, k) - 1) / Math.Clamp(fit, 1, k));
-        return Enumerable.Range(0, k).Chunk((k + count - 1) / count).ToList(); // as many groups as needed, of even sizes
+        long most = Math.Clamp(fit, 1, k);
+        int count = (int)((k + most - 1) / most); // as many groups as needed, of even sizes
+        return Enumerable.Range(0, k).Chunk((k + count - 1) / count).ToList();
     }
 
     // One backward pass for the whole group: the seed has a row per (logit a, sample i), row a*n + i holding e_a, and every
@@ -108,7 +109,8 @@ public static class EmpiricalNtk
         {
             if (slot >= 0 && PooledConvAt(model, li) == paramLayers[slot].Index)
             {
-                result[slot] = OutputCotangents.FromPool(g, (MaxPool2d)model.Layers[li], ref buffers.Values[slot], ref buffers.Sources[slot]);
+                var pool = (MaxPool2d)model.Layers[li];
+                result[slot] = OutputCotangents.FromPool(g, pool, buffers.Sources[slot] ??= OutputCotangents.PoolSources(pool), ref buffers.Values[slot]);
                 li -= 2;
                 if (li > first) g = InputGradient((Conv2d)model.Layers[li], result[slot], buffers, slot);
                 slot--;
@@ -127,12 +129,16 @@ public static class EmpiricalNtk
             ? PooledInputGradient.Compute(conv, pooled, ref buffers.Gradients[slot])
             : conv.Backward(pooled.ToDense(ref buffers.Gradients[slot]), accumulate: false);
 
+    // Whether the layer at `index` is a Conv2d followed by ReLU and MaxPool2d (its cotangents come pooled).
+    private static bool IsPooledConv(Model model, int index) => PooledConvAt(model, index + 2) == index;
+
     // The index of the Conv2d when layers [index - 2, index] are Conv2d, ReLU, MaxPool2d; else -1.
     private static int PooledConvAt(Model model, int index) =>
         index >= 2 && index < model.Layers.Count && model.Layers[index] is MaxPool2d && model.Layers[index - 1] is Relu
         && model.Layers[index - 2] is Conv2d ? index - 2 : -1;
 
-    // Per layer with parameters: its cotangent values, pooled sources and the input gradient computed from pooled values.
+    // Per layer with parameters: its cotangent values, the input gradient computed from pooled values, and the pooled sources
+    // (found once: every group back-propagates against the same forward pass).
     private sealed class CotangentBuffers(int layers)
     {
         public readonly Tensor?[] Values = new Tensor?[layers];

@@ -53,8 +53,8 @@ public static unsafe class Blas
 
     /// <summary>
     /// Row-major C = alpha A Aᵀ + beta C for A (n x k) in the upper triangle, mirrored into the lower: three GEMMs on the
-    /// halves of A's rows (the blocks on and above the diagonal). OpenBLAS's own ssyrk runs at about half its GEMM rate on the eNTK's shapes
-    /// (n = 320, k of a few thousand), so this takes 3/4 of a GEMM's time where ssyrk takes nearly all of it.
+    /// halves of A's rows (the blocks on and above the diagonal). OpenBLAS's own ssyrk runs at about half its GEMM rate on
+    /// the eNTK's shapes (n = 320, k of a few thousand), so this takes 3/4 of a GEMM's time where ssyrk takes nearly all of it.
     /// </summary>
     public static void Syrk(int n, int k, float alpha, ReadOnlySpan<float> a, int lda, float beta, Span<float> c, int ldc)
     {

@@ -21,14 +21,16 @@ public static unsafe class GatherGemm
 
     private static long _flops;
 
-    /// <summary>Multiply-add flops (2 per multiply-add) done so far in this process, for benchmarks.</summary>
+    /// <summary>Multiply-add flops (2 per multiply-add) done so far in this process by the eNTK's gathered GEMMs, for benchmarks.</summary>
     public static long Flops => Interlocked.Read(ref _flops);
+
+    /// <summary>Adds a caller's whole pass to <see cref="Flops"/> (once per pass, not per call: the calls are many and small).</summary>
+    internal static void Count(long flops) => Interlocked.Add(ref _flops, flops);
 
     /// <summary>out[t][c] (+)= Σ_s h[t][s] · b[s][c] for t &lt; <paramref name="rows"/> (1 to 5), c &lt; <paramref name="width"/> (a multiple of 16).</summary>
     public static void Multiply(int rows, int q, int width, float** h, float** b, float** @out, bool accumulate = false)
     {
         if (width % ColumnMultiple != 0) throw new ArgumentException($"GatherGemm: width {width} is not a multiple of {ColumnMultiple}");
-        Interlocked.Add(ref _flops, 2L * rows * q * width);
         switch (rows)
         {
             case 1: Multiply<One>(q, width, h, b, @out, accumulate); break;

@@ -99,8 +99,7 @@ public unsafe class PooledKernelTests
         new Rng(9).FillNormal(g.Data, 1);
 
         Tensor? values = null, gradient = null;
-        int[]? sources = null;
-        var pooled = OutputCotangents.FromPool(g, pool, ref values, ref sources);
+        var pooled = OutputCotangents.FromPool(g, pool, OutputCotangents.PoolSources(pool), ref values);
         var fast = PooledInputGradient.Compute(conv, pooled, ref gradient).Data.ToArray();
         var slow = conv.Backward(relu.Backward(pool.Backward(g, accumulate: false), accumulate: false), accumulate: false);
         Assert.True(MaxRelative(fast, Array.ConvertAll(slow.Data, v => (double)v)) < 1e-5);
