@@ -10,7 +10,8 @@ namespace NtkDynamics.Nn;
 /// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
 /// tiled over blocks of samples) or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
 /// Pooled cotangents (a ReLU and 2x2 max pool follow) let the per-sample method build J_r from one patch row per pooled
-/// value, a quarter of the dense work (<see cref="PooledJacobian"/>).
+/// value, a quarter of the dense work (<see cref="PooledJacobian"/>), and the patch-gram method pick the entries of A Aᵀ at
+/// the pooled values' sources instead of forming cotangent Grams (<see cref="PooledPatchGram"/>).
 /// </summary>
 internal sealed class Conv2dNtkBlock : INtkBlock
 {
@@ -45,8 +46,12 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, g = r / n, pairs = plan.GroupPairs;
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
-        double patch = (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
+        // Pooled: a cached patch Gram is one Syrk (about 0.6 of its GEMM), then per pair of samples and channel Q² picked
+        // entries times the rows of group 1 and a g1 x g2 contraction (half the pairs within one group).
         double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = _pooled?.RowLength ?? k;
+        double patch = plan.Pooled
+            ? (cache ? 0.6 : pairs) * np2 * k + pairs * n * n / 2 * c * jp * (jp * (g + 1) + (plan.Trace ? g : g * g))
+            : (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
         double perSample = pairs * (2 * r * jp * c * jk + (plan.Trace ? n * n * g : r * r) * c * jk);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
@@ -74,11 +79,23 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return 1;
     }
 
-    // aa (nP, nP) = colsᵀ cols over all samples, built tile by tile; cols_I is (K, |I|P).
+    // aa (nP, nP) = A Aᵀ over the patches of all samples: one Syrk of the patch rows (nP, K) when they fit the budget, else
+    // tile by tile (cols_I is (K, |I|P)).
     private float[] PatchGram()
     {
         int np = _n * _p;
         var aa = new float[(long)np * np];
+        if ((long)np * _k <= _budget / 4)
+        {
+            var rows = new float[(long)np * _k];
+            Parallel.For(0, _n, TensorMath.Options((long)np * _k), () => new float[_conv.PaddedPlane(_x)], (i, _, scratch) =>
+            {
+                _conv.Im2Row(_x, i, rows, _k, scratch, (long)i * _p * _k);
+                return scratch;
+            }, _ => { });
+            Blas.Syrk(np, _k, 1f, rows, _k, 0f, aa, np);
+            return aa;
+        }
         for (int i0 = 0; i0 < _n; i0 += _tile)
             for (int j0 = i0; j0 < _n; j0 += _tile)
             {
@@ -105,7 +122,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
 
     public void AddGram(OutputCotangents cotangents1, OutputCotangents cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
     {
-        if (Method == "patch-gram")
+        if (Method == "patch-gram" && cotangents1.Pooled) AddPooledPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        else if (Method == "patch-gram")
         {
             var d1 = cotangents1.ToDense(ref _dense1);
             AddPatchGram(d1, ReferenceEquals(cotangents1, cotangents2) ? d1 : cotangents2.ToDense(ref _dense2), kind, weightGram, biasGram);
@@ -162,9 +180,24 @@ internal sealed class Conv2dNtkBlock : INtkBlock
                     }
     }
 
+    // Pooled cotangents against the patch Gram (cached, or tile by tile): PooledPatchGram; the bias from the channel sums.
+    private unsafe void AddPooledPatchGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
+    {
+        bool same = kind != GramKind.Pairs;
+        int np = _n * _p;
+        for (int i0 = 0; i0 < _n; i0 += _tile)
+            for (int j0 = same ? i0 : 0; j0 < _n; j0 += _tile)
+            {
+                int bi = Math.Min(_tile, _n - i0), bj = Math.Min(_tile, _n - j0);
+                float[] aa = _aa ?? PatchTile(i0, bi, j0, bj);
+                long ld = _aa is null ? bj * _p : np, offset = _aa is null ? 0 : (long)i0 * _p * np + j0 * _p;
+                fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, i0, bi, j0, bj, c1, c2, kind, _n, _sw2, wGram);
+            }
+        AddBiasGram(c1, c2, kind, bGram);
+    }
+
     // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
     // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
-    // Bias: S_r = Σ_p D_r[c, p]; Gram = S1 S2ᵀ (for the trace, summed over the logits).
     // Pooled cotangents give rows of PooledJacobian.RowLength columns.
     private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
     {
@@ -191,6 +224,14 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
         for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];
+        AddBiasGram(c1, c2, kind, bGram);
+    }
+
+    // Bias: S_r = Σ_p D_r[c, p] (R, Cout); Gram = S1 S2ᵀ, for the trace over a sample's logits concatenated (n, g·Cout).
+    private void AddBiasGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] bGram)
+    {
+        bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
+        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g;
         var s1 = ChannelSums(c1, trace);
         var s2 = same ? s1 : ChannelSums(c2);
         var sg = new double[r1 * r2];

@@ -52,6 +52,9 @@ public class EmpiricalNtkTests
         yield return ["cnn", 48, "standard", NtkKind.Trace, "auto", 2];
         // Large pooled planes: the picked patch rows are taken in column blocks (conv1: q = 1024; conv2: Cin = 96 by tap, q = 256).
         yield return ["cnn64", 96, "standard", NtkKind.Trace, "per-sample", 0];
+        // Pooled patch Grams with many pooled positions that are not a multiple of the vector width (q = 100, 25, 4).
+        yield return ["cnn20", 16, "standard", NtkKind.Full, "patch-gram", 2];
+        yield return ["cnn20", 16, "ntk", NtkKind.Trace, "patch-gram", 2];
     }
 
     [Theory]
@@ -62,6 +65,7 @@ public class EmpiricalNtkTests
         {
             "cnn" => ModelSpec.Cnn(width, 2, 9, 4),
             "cnn64" => ModelSpec.Cnn(width, 8, 64, 4),
+            "cnn20" => ModelSpec.Cnn(width, 3, 20, 4),
             _ => ModelSpec.Mlp([3, 2, 2], [width, width + 1], 5),
         };
         var m = spec.Build(Parametrisation.Parse(par), 7);

@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// A Conv2d's weight Gram from pooled output cotangents (<see cref="OutputCotangents.Pooled"/>) and the Gram S = A Aᵀ of the
+/// patches of every sample, without scattering the cotangents: for rows r = (a, i) and s = (b, j),
+///   ⟨J_r, J_s⟩ = Σ_c Σ_qq' V_r[c, q] V_s[c, q'] S[(i, src(i, c, q)), (j, src(j, c, q'))].
+/// A pair of samples costs C·Q² picked entries of S and C·Q·(Q·g1 + g1·g2) multiply-adds, against the patch Gram's P²·K.
+/// It is the cheap way for a last convolution with few positions (the paper CNN's conv3: 8 x 8 before the pool), where the
+/// full kernel's per-sample Jacobian Gram costs (nk)²·C·K.
+/// </summary>
+internal static unsafe class PooledPatchGram
+{
+    // s: patch Gram tile, row (i - i0)·P + p for samples i in [i0, i0 + bi), column (j - j0)·P + p' for j in [j0, j0 + bj),
+    // row stride ld. c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q). gram: (R1, R2), or (n, n) for the trace.
+    // Per pair (i, j) of the tile (j ≥ i on a diagonal tile of one group, the mirror image written too):
+    //   T[a, c, q'] = Σ_q V1[a·n + i, c, q] S[(i, src(i, c, q)), (j, src(j, c, q'))]
+    //   gram[a·n + i, b·n + j] += scale Σ_cq' T[a, c, q'] V2[b·n + j, c, q']      (trace: gram[i, j] += scale Σ_a of a = b)
+    // The pair's block of S (P x P) is copied first: its rows are a whole row of S apart, which the L1 cache cannot hold.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Add(float* s, long ld, int i0, int bi, int j0, int bj, OutputCotangents c1, OutputCotangents c2, GramKind kind,
+        int n, double scale, double[] gram)
+    {
+        bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace, diagonal = same && i0 == j0;
+        int cout = c1.Values.Shape[1], q = c1.Values.Shape[2], p = c1.DenseShape[2] * c1.DenseShape[3];
+        int g1 = c1.Rows / n, g2 = c2.Rows / n, cq = cout * q, qv = (q + 15) / 16 * 16, stride = cq + qv;
+        int columns = trace ? n : c2.Rows;
+        var (values, active) = BySource(c1, i0, bi, n);
+        float[] v2 = c2.Values.Data;
+        int[] src = c1.Sources!;
+        // Per thread: T (g1 rows of C·Q, then room for the last channel's vector tail), the picked entries of S (Q, zero to qv)
+        // and the pair's block of S.
+        Parallel.For(0, bi * bj, TensorMath.Options((long)bi * bj * cq * (q + g1 * g2)), () => new float[g1 * stride + qv + p * p], (ij, _, t) =>
+        {
+            int i = i0 + ij / bj, j = j0 + ij % bj;
+            if (diagonal && j < i) return t;
+            fixed (float* pt = t, pv = values, pv2 = v2)
+            fixed (int* ps = src, pact = active)
+            {
+                float* picked = pt + g1 * stride, block = picked + qv;
+                new Span<float>(picked, qv).Clear();
+                for (int r = 0; r < p; r++)
+                    new ReadOnlySpan<float>(s + ((long)(i - i0) * p + r) * ld + (long)(j - j0) * p, p).CopyTo(new Span<float>(block + r * p, p));
+                for (int c = 0; c < cout; c++)
+                {
+                    int* sj = ps + (j * cout + c) * q, on = pact + ((i - i0) * cout + c) * (q + 1);
+                    for (int a = 0; a < g1; a++) new Span<float>(pt + a * stride + c * q, qv).Clear();
+                    for (int k = 1; k <= on[0]; k++)
+                    {
+                        int u = on[k];
+                        float* row = block + ps[(i * cout + c) * q + u] * p, vu = pv + ((long)((i - i0) * cout + c) * q + u) * g1;
+                        for (int w = 0; w < q; w++) picked[w] = row[sj[w]];
+                        for (int a = 0; a < g1; a++)
+                        {
+                            if (vu[a] == 0) continue;
+                            float* tr = pt + a * stride + c * q;
+                            var x = Vector512.Create(vu[a]);
+                            for (int w = 0; w < qv; w += 16)
+                                Vector512.FusedMultiplyAdd(x, Vector512.Load(picked + w), Vector512.Load(tr + w)).Store(tr + w);
+                        }
+                    }
+                }
+                double sum = 0;
+                for (int a = 0; a < g1; a++)
+                    for (int b = trace ? a : 0; b < (trace ? a + 1 : g2); b++)
+                    {
+                        double dot = scale * TensorPrimitives.Dot(new ReadOnlySpan<float>(pt + a * stride, cq), new ReadOnlySpan<float>(pv2 + ((long)b * n + j) * cq, cq));
+                        if (trace) { sum += dot; continue; }
+                        int r = a * n + i, col = b * n + j;
+                        gram[r * columns + col] += dot;
+                        if (same && i != j) gram[col * columns + r] += dot;
+                    }
+                if (trace)
+                {
+                    gram[i * n + j] += sum;
+                    if (i != j) gram[j * n + i] += sum;
+                }
+            }
+            return t;
+        }, _ => { });
+    }
+
+    // For samples [i0, i0 + bi): values (bi, C, Q, g) = V[a·n + i, c, q] with the group's logits innermost, and per (i, c) the
+    // pooled positions where some logit's value is not zero (the ReLU is on at that maximum): (bi, C, 1 + Q), count first.
+    private static (float[] Values, int[] Active) BySource(OutputCotangents oc, int i0, int bi, int n)
+    {
+        int cout = oc.Values.Shape[1], q = oc.Values.Shape[2], g = oc.Rows / n, cq = cout * q;
+        var values = new float[(long)bi * cq * g];
+        var active = new int[bi * cout * (q + 1)];
+        float[] v = oc.Values.Data;
+        Parallel.For(0, bi, TensorMath.Options((long)bi * cq * g), i =>
+        {
+            for (int c = 0; c < cout; c++)
+            {
+                int count = 0, at = (i * cout + c) * (q + 1);
+                for (int u = 0; u < q; u++)
+                {
+                    bool any = false;
+                    for (int a = 0; a < g; a++)
+                    {
+                        float x = v[(long)(a * n + i0 + i) * cq + c * q + u];
+                        values[((long)(i * cout + c) * q + u) * g + a] = x;
+                        any |= x != 0;
+                    }
+                    if (any) active[at + ++count] = u;
+                }
+                active[at] = count;
+            }
+        });
+        return (values, active);
+    }
+}
