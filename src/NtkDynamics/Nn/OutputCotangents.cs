@@ -40,12 +40,14 @@ public sealed class OutputCotangents
     /// <summary>
     /// The cotangents of the Conv2d under ReLU then <paramref name="pool"/>, from the gradient <paramref name="g"/> at the
     /// pool's output (R, C, Q): values g·[pooled output &gt; 0] (the ReLU's gradient at the maximum), with the
-    /// <paramref name="sources"/> of <see cref="PoolSources"/> for the same forward pass.
+    /// <paramref name="sources"/> of <see cref="PoolSources"/> for the same forward pass. When g is <paramref name="masked"/>
+    /// (zero where the pooled output is) it is used as the values itself, without a copy.
     /// </summary>
-    public static OutputCotangents FromPool(Tensor g, MaxPool2d pool, int[] sources, ref Tensor? buffer)
+    public static OutputCotangents FromPool(Tensor g, MaxPool2d pool, int[] sources, ref Tensor? buffer, bool masked = false)
     {
         float[] y = pool.Output.Data;
         int per = y.Length, q = pool.Output.Shape[2] * pool.Output.Shape[3];
+        if (masked) return new OutputCotangents(g.Reshape(g.Shape[0], g.Shape[1], q), sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);
         var values = Tensor.Reuse(ref buffer, [g.Shape[0], g.Shape[1], q]);
         float[] gd = g.Data, vd = values.Data;
         Parallel.For(0, g.Length / per, TensorMath.Options(g.Length), t => TensorMath.ReluBackward(y, gd.AsSpan(t * per, per), vd.AsSpan(t * per, per)));

@@ -8,17 +8,20 @@ namespace NtkDynamics.Nn;
 /// In pooled window (wy, wx) a channel's source sits at phase (sy, sx) ∈ {0, 1}²; for each phase, the channels that have
 /// it give Σ_co V[co] s_w W[co, :, kh, :] for each kernel row kh (a <see cref="GatherGemm"/> over those channels), added
 /// into a channels-last padded input plane at (2wy + sy + kh, 2wx + sx). Needs Cin a multiple of the GEMM's width.
+/// When the input is itself a ReLU's max pool, the gradient can leave already times [input &gt; 0], the ReLU's gradient at
+/// those maxima, which is all that the pooled cotangents of the block below need (<see cref="OutputCotangents.FromPool"/>).
 /// </summary>
 internal static unsafe class PooledInputGradient
 {
     /// <summary>Whether <paramref name="conv"/>'s input channels fit the GEMM's width.</summary>
     public static bool Supports(Conv2d conv) => conv.InChannels % GatherGemm.ColumnMultiple == 0;
 
-    // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W).
+    // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W),
+    // times [x > 0] when maskByInput.
     // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts.
     // Per 5 rows t: H (T, Q, Cout) = values in that order; per kernel row kh, block of its columns, window u and phase:
     //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j H[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
-    public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer)
+    public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer, bool maskByInput = false)
     {
         const int T = GatherGemm.T;
         var x = conv.Input;
@@ -30,7 +33,7 @@ internal static unsafe class PooledInputGradient
         // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
         int block = Math.Clamp((1 << 17) / cout / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, kk * cin);
         var dx = Tensor.Reuse(ref dxBuffer, [rows, cin, h, w]);
-        float[] v = oc.Values.Data, dd = dx.Data;
+        float[] v = oc.Values.Data, dd = dx.Data, xd = x.Data;
         int[] src = oc.Sources!;
         Parallel.For(0, n, TensorMath.Options((long)rows * q * cout * kp),
             () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[T * plane]),
@@ -72,8 +75,11 @@ internal static unsafe class PooledInputGradient
                         for (int ci = 0; ci < cin; ci++)
                             for (int y = 0; y < h; y++)
                             {
-                                int from = t * plane + ((y + pad) * wp + pad) * cin + ci, to = ((row * cin + ci) * h + y) * w;
-                                for (int xx = 0; xx < w; xx++) dd[to + xx] = s.Acc[from + xx * cin];
+                                int from = t * plane + ((y + pad) * wp + pad) * cin + ci, to = ((row * cin + ci) * h + y) * w, at = ((i * cin + ci) * h + y) * w;
+                                if (maskByInput)
+                                    for (int xx = 0; xx < w; xx++) dd[to + xx] = xd[at + xx] > 0 ? s.Acc[from + xx * cin] : 0f;
+                                else
+                                    for (int xx = 0; xx < w; xx++) dd[to + xx] = s.Acc[from + xx * cin];
                             }
                     }
                 }

@@ -105,14 +105,17 @@ public static class EmpiricalNtk
             for (int i = 0; i < n; i++) seed.Data[(ai * n + i) * k + group[ai]] = 1f;
         Tensor g = seed;
         int first = paramLayers[0].Index, slot = paramLayers.Length - 1;
+        bool masked = false; // g is already times the ReLU's gradient at the maxima of the pool it enters
         for (int li = model.Layers.Count - 1; li >= first; li--)
         {
             if (slot >= 0 && PooledConvAt(model, li) == paramLayers[slot].Index)
             {
                 var pool = (MaxPool2d)model.Layers[li];
-                result[slot] = OutputCotangents.FromPool(g, pool, buffers.Sources[slot] ??= OutputCotangents.PoolSources(pool), ref buffers.Values[slot]);
+                result[slot] = OutputCotangents.FromPool(g, pool, buffers.Sources[slot] ??= OutputCotangents.PoolSources(pool), ref buffers.Values[slot], masked);
                 li -= 2;
-                if (li > first) g = InputGradient((Conv2d)model.Layers[li], result[slot], buffers, slot);
+                // The block below is a pooled conv too: its ReLU's gradient at the maxima goes into this input gradient.
+                masked = slot > 0 && PooledConvAt(model, li - 1) == paramLayers[slot - 1].Index && PooledInputGradient.Supports((Conv2d)model.Layers[li]);
+                if (li > first) g = InputGradient((Conv2d)model.Layers[li], result[slot], buffers, slot, masked);
                 slot--;
                 continue;
             }
@@ -123,10 +126,11 @@ public static class EmpiricalNtk
         return result;
     }
 
-    // Back through a Conv2d from its pooled output cotangents: directly where the GEMM's width allows, else from their scatter.
-    private static Tensor InputGradient(Conv2d conv, OutputCotangents pooled, CotangentBuffers buffers, int slot) =>
+    // Back through a Conv2d from its pooled output cotangents: directly where the GEMM's width allows (times [input > 0] when
+    // masked), else from their scatter.
+    private static Tensor InputGradient(Conv2d conv, OutputCotangents pooled, CotangentBuffers buffers, int slot, bool masked) =>
         PooledInputGradient.Supports(conv)
-            ? PooledInputGradient.Compute(conv, pooled, ref buffers.Gradients[slot])
+            ? PooledInputGradient.Compute(conv, pooled, ref buffers.Gradients[slot], masked)
             : conv.Backward(pooled.ToDense(ref buffers.Gradients[slot]), accumulate: false);
 
     // Whether the layer at `index` is a Conv2d followed by ReLU and MaxPool2d (its cotangents come pooled).

@@ -103,5 +103,12 @@ public unsafe class PooledKernelTests
         var fast = PooledInputGradient.Compute(conv, pooled, ref gradient).Data.ToArray();
         var slow = conv.Backward(relu.Backward(pool.Backward(g, accumulate: false), accumulate: false), accumulate: false);
         Assert.True(MaxRelative(fast, Array.ConvertAll(slow.Data, v => (double)v)) < 1e-5);
+        // Masked by the input: the same gradient, zero wherever the input (a pool's output below) is not positive.
+        var input = conv.Input.Data;
+        x.Data.AsSpan(0, x.Length / 3).Clear(); // some zeros, as a ReLU's max pool has
+        var masked = PooledInputGradient.Compute(conv, pooled, ref gradient, maskByInput: true).Data;
+        int per = input.Length;
+        Assert.Contains(masked, v => v == 0);
+        Assert.True(MaxRelative(masked, slow.Data.Select((v, e) => input[e % per] > 0 ? (double)v : 0).ToArray()) < 1e-5);
     }
 }
