@@ -46,12 +46,15 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, g = r / n, pairs = plan.GroupPairs;
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
-        // Pooled: a cached patch Gram is one Syrk (about 0.6 of its GEMM), then per pair of samples and channel Q² picked
-        // entries times the rows of group 1 and a g1 x g2 contraction (half the pairs within one group).
+        // A cached patch Gram is a Syrk of the pixels (PixelPatchGram: k² times fewer columns, short ones that run at a third
+        // of the GEMM rate here, then k² shifted adds), or the GEMMs of its tiles. Pooled, then per pair of samples, channel and
+        // pooled value: Q picked entries of it and g1 multiply-adds into T, then T's contraction with the rows of group 2 (half
+        // the pairs within one group). The weights are time measured here against the per-sample method's GEMMs (CNN w64-128).
+        double cached = PixelsFit() ? np2 * (2 * conv.InChannels + 30 * conv.Kernel * conv.Kernel) : np2 * k;
         double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = _pooled?.RowLength ?? k;
         double patch = plan.Pooled
-            ? (cache ? 0.6 : pairs) * np2 * k + pairs * n * n / 2 * c * jp * (jp * (g + 1) + (plan.Trace ? g : g * g))
-            : (cache ? 1 : pairs) * np2 * k + pairs * (plan.Trace ? g : g * g) * np2 * c;
+            ? (cache ? cached : pairs * np2 * k) + pairs * n * n / 2 * c * jp * (120 * (jp + g) + 6 * (plan.Trace ? g : g * g))
+            : (cache ? cached : pairs * np2 * k) + pairs * (plan.Trace ? g : g * g) * np2 * c;
         double perSample = pairs * (2 * r * jp * c * jk + (plan.Trace ? n * n * g : r * r) * c * jk);
         Method = plan.Method is "patch-gram" or "per-sample" ? plan.Method : patch < perSample ? "patch-gram" : "per-sample";
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
@@ -79,23 +82,15 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return 1;
     }
 
-    // aa (nP, nP) = A Aᵀ over the patches of all samples: one Syrk of the patch rows (nP, K) when they fit the budget, else
-    // tile by tile (cols_I is (K, |I|P)).
+    // Whether the patch Gram can come from the pixel Gram: a same-padded convolution, and both Grams fit the budget.
+    private bool PixelsFit() => PixelPatchGram.Supports(_conv) && 2L * _n * _p * _n * _p + (long)_n * _p * _conv.InChannels <= _budget / 2;
+
+    // aa (nP, nP) = A Aᵀ over the patches of all samples: from the pixel Gram, else tile by tile (cols_I is (K, |I|P)).
     private float[] PatchGram()
     {
+        if (PixelsFit()) return PixelPatchGram.Compute(_conv, _x);
         int np = _n * _p;
         var aa = new float[(long)np * np];
-        if ((long)np * _k <= _budget / 4)
-        {
-            var rows = new float[(long)np * _k];
-            Parallel.For(0, _n, TensorMath.Options((long)np * _k), () => new float[_conv.PaddedPlane(_x)], (i, _, scratch) =>
-            {
-                _conv.Im2Row(_x, i, rows, _k, scratch, (long)i * _p * _k);
-                return scratch;
-            }, _ => { });
-            Blas.Syrk(np, _k, 1f, rows, _k, 0f, aa, np);
-            return aa;
-        }
         for (int i0 = 0; i0 < _n; i0 += _tile)
             for (int j0 = i0; j0 < _n; j0 += _tile)
             {

@@ -79,6 +79,27 @@ public unsafe class PooledKernelTests
             }
     }
 
+    // The patch Gram from the pixel Gram against the Gram of the patch rows, in float64; kernels 3 and 5, a non-square image.
+    [Theory]
+    [InlineData(3, 4, 5, 7)]
+    [InlineData(5, 2, 6, 3)]
+    public void PixelPatchGramEqualsThePatchRowsGram(int kernel, int cin, int h, int w)
+    {
+        var conv = new Conv2d(cin, 2, kernel, kernel / 2, new LayerScales(1f, 1f, 1f));
+        int n = 3, p = h * w, np = n * p, k = conv.PatchSize;
+        var x = new Tensor([n, cin, h, w]);
+        new Rng(10).FillNormal(x.Data, 1);
+        var rows = new float[np * k];
+        for (int i = 0; i < n; i++) conv.Im2Row(x, i, rows, k, new float[conv.PaddedPlane(x)], (long)i * p * k);
+        var want = new double[np * np];
+        for (int r = 0; r < np; r++)
+            for (int c = 0; c < np; c++)
+                for (int e = 0; e < k; e++) want[r * np + c] += (double)rows[r * k + e] * rows[c * k + e];
+        Assert.True(PixelPatchGram.Supports(conv));
+        Assert.True(MaxRelative(PixelPatchGram.Compute(conv, x), want) < 1e-5);
+        Assert.False(PixelPatchGram.Supports(new Conv2d(cin, 2, 3, 0, new LayerScales(1f, 1f, 1f))));
+    }
+
     // A Conv2d -> ReLU -> MaxPool2d stack at an odd size (the pool floors), 3 replicas of the batch as the NTK's logit groups.
     [Theory]
     [InlineData(16, 8, 9)]

@@ -1,0 +1,75 @@
+using System.Runtime.Intrinsics;
+using NtkDynamics.Tensors;
+
+namespace NtkDynamics.Nn;
+
+/// <summary>
+/// The Gram of a same-padded Conv2d's patches over all samples, from the Gram of its input pixels: a patch is k x k pixels
+/// (zero in the padding), so ⟨patch(i, p), patch(j, p')⟩ = Σ_taps ⟨pixel(i, p + tap), pixel(j, p' + tap)⟩ over the taps where
+/// both pixels are inside the image. The pixel Gram costs (nHW)²·Cin, k² times less than the patch rows' (nP)²·Cin·k².
+/// </summary>
+internal static class PixelPatchGram
+{
+    /// <summary>Whether the output plane is the input plane (stride 1, padding (k - 1) / 2), as this needs.</summary>
+    public static bool Supports(Conv2d conv) => conv.Kernel % 2 == 1 && conv.Padding == conv.Kernel / 2;
+
+    // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32.
+    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP)
+    //   s[r, c] = Σ_tap [both pixels moved by the tap inside their images] g[r + δ, c + δ],   δ = dy·W + dx
+    // Block by block of samples (i, j), so that the P x P block of g it reads stays in cache: a pixel moved by a tap stays in
+    // its own sample's block or leaves the image (then the mask is zero).
+    public static float[] Compute(Conv2d conv, Tensor x)
+    {
+        int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Padding, kk = conv.Kernel, p = h * w, np = n * p;
+        var pixels = new float[(long)np * cin];
+        float[] xd = x.Data;
+        Parallel.For(0, n, TensorMath.Options((long)np * cin), i =>
+        {
+            for (int ci = 0; ci < cin; ci++)
+                for (int e = 0; e < p; e++) pixels[((long)i * p + e) * cin + ci] = xd[((long)i * cin + ci) * p + e];
+        });
+        // g with a margin of W + 1 zeros each side: a tap moves a column by at most that, and masked-out reads stay in the array.
+        int margin = w + 1;
+        var g = new float[(long)np * np + 2 * margin];
+        Blas.Syrk(np, cin, 1f, pixels, cin, 0f, g.AsSpan(margin), np);
+
+        var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image
+        var delta = new int[kk * kk];
+        for (int t = 0; t < kk * kk; t++)
+        {
+            int dy = t / kk - pad, dx = t % kk - pad;
+            delta[t] = dy * w + dx;
+            for (int e = 0; e < p; e++) inside[t * p + e] = (uint)(e / w + dy) < (uint)h && (uint)(e % w + dx) < (uint)w ? 1f : 0f;
+        }
+        var s = new float[(long)np * np];
+        Parallel.For(0, n * n, TensorMath.Options((long)np * np * kk * kk), ij => ShiftedSums(g, margin, inside, delta, s, ij / n, ij % n, p, np));
+        return s;
+    }
+
+    // s[(i, e), (j, c)] = Σ_tap inside[tap, e] inside[tap, c] g[(i, e) + δ, (j, c) + δ] for e, c < P: 16 columns at a time.
+    private static unsafe void ShiftedSums(float[] g, int margin, float[] inside, int[] delta, float[] s, int i, int j, int p, int np)
+    {
+        int taps = delta.Length, vectors = p / 16 * 16;
+        fixed (float* pg = g, pm = inside, ps = s)
+            for (int e = 0; e < p; e++)
+            {
+                long r = (long)i * p + e;
+                float* out_ = ps + r * np + (long)j * p, g0 = pg + margin + r * np + (long)j * p;
+                for (int c = 0; c < vectors; c += 16)
+                {
+                    var acc = Vector512<float>.Zero;
+                    for (int t = 0; t < taps; t++)
+                        if (pm[t * p + e] != 0)
+                            acc = Vector512.FusedMultiplyAdd(Vector512.Load(g0 + (long)delta[t] * np + delta[t] + c), Vector512.Load(pm + t * p + c), acc);
+                    acc.Store(out_ + c);
+                }
+                for (int c = vectors; c < p; c++)
+                {
+                    float acc = 0;
+                    for (int t = 0; t < taps; t++)
+                        if (pm[t * p + e] != 0) acc += g0[(long)delta[t] * np + delta[t] + c] * pm[t * p + c];
+                    out_[c] = acc;
+                }
+            }
+    }
+}
