@@ -16,7 +16,6 @@ namespace NtkDynamics.Nn;
 internal sealed class Conv2dNtkBlock : INtkBlock
 {
     private const long CacheFloats = 1 << 20; // 4 MiB of Jacobian chunk: within the last-level cache
-    private const int SmallGram = 64;         // a symmetric Gram of at most this many rows goes to SymmetricGram
     private readonly Conv2d _conv;
     private readonly Tensor _x;
     private readonly int _n, _p, _k, _cout, _tile;
@@ -208,14 +207,13 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             int cn = Math.Min(cb, _cout - c0), length = g * cn * kr;
             BuildJacobian(c1, c0, cn, g, ref _j1);
             if (!same) BuildJacobian(c2, c0, cn, g, ref _j2);
-            if (same && r1 <= SmallGram)
+            if (same)
             {
                 fixed (float* pj = _j1) SymmetricGram.Add(r1, length, pj, length, gram);
                 continue;
             }
             Grow(ref _gram, r1 * r2);
-            if (same) Blas.Syrk(r1, length, 1f, _j1, length, 0f, _gram, r2);
-            else Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
+            Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
             for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
         for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];

@@ -79,6 +79,22 @@ public class EmpiricalNtkTests
         if (method != "auto") Assert.All(fast.Methods.Where(kv => kv.Key.StartsWith("conv")), kv => Assert.Equal(method, kv.Value));
     }
 
+    // 8 samples x 10 logits: the full kernel's Grams have 80 rows, SymmetricGram's packed tiles (not its few-rows path).
+    [Theory]
+    [InlineData("per-sample")]
+    [InlineData("auto")]
+    public void FullKernelOfManyRowsEqualsReference(string method)
+    {
+        var spec = ModelSpec.Cnn(16, 3, 12, 10);
+        var m = spec.Build(Parametrisation.Parse("standard"), 5);
+        Train(m, 2, 6);
+        var probe = Probe(spec, 8, 7);
+        var fast = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Full, ConvMethod: method));
+        var slow = ReferenceNtk.Compute(m, probe, NtkKind.Full);
+        foreach (var (name, block) in slow.PerParameter)
+            Assert.True(RelativeError(fast.PerParameter[name], block) < 1e-5, $"{name}: {RelativeError(fast.PerParameter[name], block)}");
+    }
+
     [Fact]
     public void SmallBudgetSplitsLogitsAndTilesSamplesButGivesTheSameKernel()
     {

@@ -65,6 +65,10 @@ public unsafe class PooledKernelTests
     [InlineData(32, 28800)]
     [InlineData(7, 1041)]
     [InlineData(1, 5)]
+    // Packed tiles: rows off the 16-row panels, blocks split over the threads, fewer columns than a block, 320 as the full kernel.
+    [InlineData(65, 1037)]
+    [InlineData(100, 5)]
+    [InlineData(320, 2304)]
     public void SymmetricGramEqualsAAt(int m, int k)
     {
         var a = Random(m * k, 5);
