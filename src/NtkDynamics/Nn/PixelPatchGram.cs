@@ -21,7 +21,8 @@ internal static class PixelPatchGram
     public static float[] Compute(Conv2d conv, Tensor x)
     {
         int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Padding, kk = conv.Kernel, p = h * w, np = n * p;
-        var pixels = new float[(long)np * cin];
+        // Every entry of pixels, g (but its margins) and s is written below: no need to zero them first.
+        var pixels = GC.AllocateUninitializedArray<float>(np * cin);
         float[] xd = x.Data;
         Parallel.For(0, n, TensorMath.Options((long)np * cin), i =>
         {
@@ -30,7 +31,9 @@ internal static class PixelPatchGram
         });
         // g with a margin of W + 1 zeros each side: a tap moves a column by at most that, and masked-out reads stay in the array.
         int margin = w + 1;
-        var g = new float[(long)np * np + 2 * margin];
+        var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
+        g.AsSpan(0, margin).Clear();
+        g.AsSpan(margin + np * np).Clear();
         Blas.Syrk(np, cin, 1f, pixels, cin, 0f, g.AsSpan(margin), np);
 
         var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image
@@ -41,7 +44,7 @@ internal static class PixelPatchGram
             delta[t] = dy * w + dx;
             for (int e = 0; e < p; e++) inside[t * p + e] = (uint)(e / w + dy) < (uint)h && (uint)(e % w + dx) < (uint)w ? 1f : 0f;
         }
-        var s = new float[(long)np * np];
+        var s = GC.AllocateUninitializedArray<float>(np * np);
         Parallel.For(0, n * n, TensorMath.Options((long)np * np * kk * kk), ij => ShiftedSums(g, margin, inside, delta, s, ij / n, ij % n, p, np));
         return s;
     }

@@ -160,6 +160,9 @@ public static class EmpiricalNtk
         int r1 = group1.Length * n, r2 = group2.Length * n, size = kind == NtkKind.Full ? n * k : n;
         var w = new double[r1 * r2];
         var b = new double[r1 * r2];
+        // Group row x = a·n + i is the kernel's row i·k + group[a] (full) or i (trace).
+        int[] Index(int[] group, int r) => [.. Enumerable.Range(0, r).Select(x => kind == NtkKind.Full ? x % n * k + group[x / n] : x % n)];
+        int[] rows = Index(group1, r1), columns = Index(group2, r2);
         for (int l = 0; l < blocks.Count; l++)
         {
             Array.Clear(w); Array.Clear(b);
@@ -168,13 +171,14 @@ public static class EmpiricalNtk
             {
                 var target = perParameter[name];
                 for (int x = 0; x < r1; x++)
+                {
+                    int row = rows[x];
                     for (int y = 0; y < r2; y++)
                     {
-                        int a1 = group1[x / n], i = x % n, a2 = group2[y / n], j = y % n;
-                        int row = kind == NtkKind.Full ? i * k + a1 : i, col = kind == NtkKind.Full ? j * k + a2 : j;
-                        target[row * size + col] += values[x * r2 + y];
-                        if (!same) target[col * size + row] += values[x * r2 + y];
+                        target[row * size + columns[y]] += values[x * r2 + y];
+                        if (!same) target[columns[y] * size + row] += values[x * r2 + y];
                     }
+                }
             }
         }
     }
