@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Nn;
@@ -30,6 +32,8 @@ internal static unsafe class PooledInputGradient
         int hp = Math.Max(h + pad, 2 * qh + kk - 1), wp = Math.Max(w + pad, 2 * qw + kk - 1), plane = hp * wp * cin;
         int rows = oc.Rows, perSample = rows / n;
         var kernelRows = KernelRows(conv);
+        var cropAt = new int[h * w]; // where each pixel (y, x) of the input sits in the padded channels-last plane
+        for (int e = 0; e < h * w; e++) cropAt[e] = ((e / w + pad) * wp + e % w + pad) * cin;
         // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
         int block = Math.Clamp((1 << 17) / cout / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, kk * cin);
         var dx = Tensor.Reuse(ref dxBuffer, [rows, cin, h, w]);
@@ -43,7 +47,8 @@ internal static unsafe class PooledInputGradient
             float** hs = stackalloc float*[T];
             float** po = stackalloc float*[T];
             float** b = stackalloc float*[cout];
-            fixed (float* pw = kernelRows, ph = s.H, pa = s.Acc)
+            fixed (float* pw = kernelRows, ph = s.H, pa = s.Acc, pd = dd, px = xd)
+            fixed (int* crop = cropAt)
                 for (int t0 = 0; t0 < perSample; t0 += T)
                 {
                     int tn = Math.Min(T, perSample - t0);
@@ -69,24 +74,30 @@ internal static unsafe class PooledInputGradient
                                     GatherGemm.Multiply(tn, m, width, hs, b, po, accumulate: true);
                                 }
                         }
-                    for (int t = 0; t < tn; t++) // crop the padding and go back to (Cin, H, W)
-                    {
-                        int row = (t0 + t) * n + i;
-                        for (int ci = 0; ci < cin; ci++)
-                            for (int y = 0; y < h; y++)
-                            {
-                                int from = t * plane + ((y + pad) * wp + pad) * cin + ci, to = ((row * cin + ci) * h + y) * w, at = ((i * cin + ci) * h + y) * w;
-                                if (maskByInput)
-                                    for (int xx = 0; xx < w; xx++) dd[to + xx] = xd[at + xx] > 0 ? s.Acc[from + xx * cin] : 0f;
-                                else
-                                    for (int xx = 0; xx < w; xx++) dd[to + xx] = s.Acc[from + xx * cin];
-                            }
-                    }
+                    for (int t = 0; t < tn; t++) Crop(pa + t * plane, crop, cin, h * w, maskByInput ? px + (long)i * cin * h * w : null, pd + (long)((t0 + t) * n + i) * cin * h * w);
                 }
             return s;
         }, _ => { });
         GatherGemm.Count(2L * rows * q * cout * kp);
         return dx;
+    }
+
+    // acc (padded plane, channels last) -> dx (Cin, H·W) at the pixels' offsets `at`, times [x > 0] when x is given:
+    // 8 pixels of a channel at a time by one gather.
+    private static void Crop(float* acc, int* at, int cin, int pixels, float* x, float* dx)
+    {
+        int vectors = Avx2.IsSupported ? pixels / 8 * 8 : 0;
+        for (int ci = 0; ci < cin; ci++, dx += pixels)
+        {
+            float* from = acc + ci;
+            for (int e = 0; e < vectors; e += 8)
+            {
+                var v = Avx2.GatherVector256(from, Avx.LoadVector256(at + e), 4);
+                if (x is not null) v = Avx.And(v, Avx.CompareGreaterThan(Avx.LoadVector256(x + (long)ci * pixels + e), Vector256<float>.Zero));
+                v.Store(dx + e);
+            }
+            for (int e = vectors; e < pixels; e++) dx[e] = x is null || x[(long)ci * pixels + e] > 0 ? from[at[e]] : 0f;
+        }
     }
 
     // For sample i and each window u: the channels in order of their source's phase (sy * 2 + sx), and where each phase starts.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NtkDynamics.Tensors;
 
@@ -79,22 +80,47 @@ public static unsafe partial class SymmetricGram
     }
 
     // a (m, kb) of stride lda -> packed (mp / 16, kb, 16): packed[(r / 16) kb 16 + p 16 + r % 16] = a[r, p], zero for r ≥ m.
-    // 16 rows at a time, column by column: 16 sequential reads, one contiguous write.
+    // 16 x 16 blocks are transposed in registers; the columns past the last whole block one value at a time.
     private static void Pack(float* a, long lda, int m, int mp, int kb, float* packed)
     {
         float** rows = stackalloc float*[Lanes];
+        var zero = stackalloc float[Lanes];
+        for (int i = 0; i < Lanes; i++) zero[i] = 0;
+        int whole = Avx512F.IsSupported ? kb / Lanes * Lanes : 0;
         for (int r0 = 0; r0 < mp; r0 += Lanes)
         {
             int live = Math.Clamp(m - r0, 0, Lanes);
-            for (int r = 0; r < live; r++) rows[r] = a + (r0 + r) * lda;
             float* dst = packed + (long)r0 * kb;
-            for (int p = 0; p < kb; p++, dst += Lanes)
-            {
-                int r = 0;
-                for (; r < live; r++) dst[r] = rows[r][p];
-                for (; r < Lanes; r++) dst[r] = 0;
-            }
+            for (int r = 0; r < Lanes; r++) rows[r] = r < live ? a + (r0 + r) * lda : zero;
+            for (int p = 0; p < whole; p += Lanes) Transpose16(rows, p, live, dst + p * Lanes);
+            for (int p = whole; p < kb; p++)
+                for (int r = 0; r < Lanes; r++) dst[p * Lanes + r] = r < live ? rows[r][p] : 0;
         }
+    }
+
+    // out[16 j + r] = rows[r][p + j] for r, j < 16 (rows past `live` are zero): unpack 32-bit, unpack 64-bit, then two
+    // rounds of 128-bit lane shuffles.
+    private static void Transpose16(float** rows, int p, int live, float* @out)
+    {
+        Vector512<float> Row(int r) => r < live ? Vector512.Load(rows[r] + p) : Vector512<float>.Zero;
+        Vector512<float> r0 = Row(0), r1 = Row(1), r2 = Row(2), r3 = Row(3), r4 = Row(4), r5 = Row(5), r6 = Row(6), r7 = Row(7);
+        Vector512<float> r8 = Row(8), r9 = Row(9), r10 = Row(10), r11 = Row(11), r12 = Row(12), r13 = Row(13), r14 = Row(14), r15 = Row(15);
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1); var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5); var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9); var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13); var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+        static Vector512<float> Lo(Vector512<float> x, Vector512<float> y) => Avx512F.UnpackLow(x.AsDouble(), y.AsDouble()).AsSingle();
+        static Vector512<float> Hi(Vector512<float> x, Vector512<float> y) => Avx512F.UnpackHigh(x.AsDouble(), y.AsDouble()).AsSingle();
+        r0 = Lo(t0, t2); r1 = Hi(t0, t2); r2 = Lo(t1, t3); r3 = Hi(t1, t3); r4 = Lo(t4, t6); r5 = Hi(t4, t6); r6 = Lo(t5, t7); r7 = Hi(t5, t7);
+        r8 = Lo(t8, t10); r9 = Hi(t8, t10); r10 = Lo(t9, t11); r11 = Hi(t9, t11); r12 = Lo(t12, t14); r13 = Hi(t12, t14); r14 = Lo(t13, t15); r15 = Hi(t13, t15);
+        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88); t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+        t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD); t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88); t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+        t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD); t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
+        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(@out); Avx512F.Shuffle4x128(t1, t9, 0x88).Store(@out + 16); Avx512F.Shuffle4x128(t2, t10, 0x88).Store(@out + 32); Avx512F.Shuffle4x128(t3, t11, 0x88).Store(@out + 48);
+        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(@out + 64); Avx512F.Shuffle4x128(t5, t13, 0x88).Store(@out + 80); Avx512F.Shuffle4x128(t6, t14, 0x88).Store(@out + 96); Avx512F.Shuffle4x128(t7, t15, 0x88).Store(@out + 112);
+        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(@out + 128); Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(@out + 144); Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(@out + 160); Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(@out + 176);
+        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(@out + 192); Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(@out + 208); Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(@out + 224); Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(@out + 240);
     }
 
     // own[r0 + x, 16 p0 + y] += Σ_p A[r0 + x, p] A[16 p0 + y, p] for x < 8, y < 16·TPanels over the packed block; only
