@@ -239,13 +239,13 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     {
         if (oc.Pooled)
         {
-            Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength);
+            Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength, zeroed: false); // every entry is built
             _pooled.Build(oc, c0, cn, g, j);
             return;
         }
         var cot = oc.Values;
         int rows = cot.Shape[0] / g;
-        Grow(ref j, (long)cot.Shape[0] * cn * _k);
+        Grow(ref j, (long)cot.Shape[0] * cn * _k, zeroed: false); // every row is a GEMM's output
         if (g > 1) Grow(ref _dI, g * cn * _p);
         Grow(ref _colsI, _k * _p);
         for (int i = 0; i < _n; i++)
@@ -279,8 +279,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return s;
     }
 
-    private static void Grow(ref float[] buffer, long length)
+    private static void Grow(ref float[] buffer, long length, bool zeroed = true)
     {
-        if (buffer.Length < length) buffer = new float[length];
+        if (buffer.Length < length) buffer = zeroed ? new float[length] : GC.AllocateUninitializedArray<float>((int)length);
     }
 }

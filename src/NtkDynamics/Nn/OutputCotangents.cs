@@ -32,7 +32,7 @@ public sealed class OutputCotangents
     /// <summary>Dense cotangents, copied into <paramref name="buffer"/> (reused across calls).</summary>
     public static OutputCotangents Dense(Tensor g, ref Tensor? buffer)
     {
-        var values = Tensor.Reuse(ref buffer, g.Shape);
+        var values = Tensor.ReuseUninitialized(ref buffer, g.Shape);
         g.Data.CopyTo(values.Data, 0);
         return new OutputCotangents(values, null, g.Shape);
     }
@@ -48,7 +48,7 @@ public sealed class OutputCotangents
         float[] y = pool.Output.Data;
         int per = y.Length, q = pool.Output.Shape[2] * pool.Output.Shape[3];
         if (masked) return new OutputCotangents(g.Reshape(g.Shape[0], g.Shape[1], q), sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);
-        var values = Tensor.Reuse(ref buffer, [g.Shape[0], g.Shape[1], q]);
+        var values = Tensor.ReuseUninitialized(ref buffer, [g.Shape[0], g.Shape[1], q]); // every entry is written below
         float[] gd = g.Data, vd = values.Data;
         Parallel.For(0, g.Length / per, TensorMath.Options(g.Length), t => TensorMath.ReluBackward(y, gd.AsSpan(t * per, per), vd.AsSpan(t * per, per)));
         return new OutputCotangents(values, sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);

@@ -36,7 +36,7 @@ internal static unsafe class PooledInputGradient
         for (int e = 0; e < h * w; e++) cropAt[e] = ((e / w + pad) * wp + e % w + pad) * cin;
         // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
         int block = Math.Clamp((1 << 17) / cout / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, kk * cin);
-        var dx = Tensor.Reuse(ref dxBuffer, [rows, cin, h, w]);
+        var dx = Tensor.ReuseUninitialized(ref dxBuffer, [rows, cin, h, w]); // every entry is cropped into
         float[] v = oc.Values.Data, dd = dx.Data, xd = x.Data;
         int[] src = oc.Sources!;
         Parallel.For(0, n, TensorMath.Options((long)rows * q * cout * kp),

@@ -66,4 +66,11 @@ public sealed class Tensor
         if (buffer is null || !buffer.ShapeEquals(shape)) buffer = new Tensor(shape);
         return buffer;
     }
+
+    /// <summary>As <see cref="Reuse"/>, but a new tensor is not zeroed: for a caller that writes every entry.</summary>
+    public static Tensor ReuseUninitialized(ref Tensor? buffer, params int[] shape)
+    {
+        if (buffer is null || !buffer.ShapeEquals(shape)) buffer = new Tensor(GC.AllocateUninitializedArray<float>(Count(shape)), shape);
+        return buffer;
+    }
 }
