@@ -14,7 +14,7 @@ internal static class PixelPatchGram
     public static bool Supports(Conv2d conv) => conv.Kernel % 2 == 1 && conv.Padding == conv.Kernel / 2;
 
     // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32.
-    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP)
+    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP), with a margin
     //   s[r, c] = Σ_tap [both pixels moved by the tap inside their images] g[r + δ, c + δ],   δ = dy·W + dx
     // Block by block of samples (i, j), so that the P x P block of g it reads stays in cache: a pixel moved by a tap stays in
     // its own sample's block or leaves the image (then the mask is zero).
@@ -34,7 +34,8 @@ internal static class PixelPatchGram
         var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
         g.AsSpan(0, margin).Clear();
         g.AsSpan(margin + np * np).Clear();
-        Blas.Syrk(np, cin, 1f, pixels, cin, 0f, g.AsSpan(margin), np);
+        // One GEMM, not Blas.Syrk: with so few columns (Cin) its halved blocks are small GEMMs, slower in all than the whole.
+        Blas.Gemm(false, true, np, np, cin, 1f, pixels, cin, pixels, cin, 0f, g.AsSpan(margin), np);
 
         var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image
         var delta = new int[kk * kk];

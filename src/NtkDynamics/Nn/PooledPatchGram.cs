@@ -18,7 +18,7 @@ internal static unsafe class PooledPatchGram
     // s: patch Gram tile, row (i - i0)·P + p for samples i in [i0, i0 + bi), column (j - j0)·P + p' for j in [j0, j0 + bj),
     // row stride ld. c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q). gram: (R1, R2), or (n, n) for the trace.
     // Per pair (i, j) of the tile (j ≥ i on a diagonal tile of one group, the mirror image written too):
-    //   T[a, c, q'] = Σ_q V1[a·n + i, c, q] S[(i, src(i, c, q)), (j, src(j, c, q'))]
+    //   T[a, c, q'] = Σ_q V1[a·n + i, c, q] S[(i, src(i, c, q)), (j, src(j, c, q'))]   (q over the values whose ReLU is on)
     //   gram[a·n + i, b·n + j] += scale Σ_cq' T[a, c, q'] V2[b·n + j, c, q']      (trace: gram[i, j] += scale Σ_a of a = b)
     // The pair's block of S (P x P) is copied first: its rows are a whole row of S apart, which the L1 cache cannot hold.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -32,37 +32,32 @@ internal static unsafe class PooledPatchGram
         var (values, active) = BySource(c1, i0, bi, n);
         float[] v2 = c2.Values.Data;
         int[] src = c1.Sources!;
-        // Per thread: T (g1 rows of C·Q, then room for the last channel's vector tail), the picked entries of S (Q, zero to qv)
-        // and the pair's block of S.
-        Parallel.For(0, bi * bj, TensorMath.Options((long)bi * bj * cq * (q + g1 * g2)), () => new float[g1 * stride + qv + p * p], (ij, _, t) =>
+        // Per thread: T (g1 rows of C·Q, then room for the last channel's vector tail), the picked entries of S for each pooled
+        // value (Q rows of Q, zero to qv) and the pair's block of S.
+        Parallel.For(0, bi * bj, TensorMath.Options((long)bi * bj * cq * (q + g1 * g2)), () => new float[g1 * stride + q * qv + p * p], (ij, _, t) =>
         {
             int i = i0 + ij / bj, j = j0 + ij % bj;
             if (diagonal && j < i) return t;
             fixed (float* pt = t, pv = values, pv2 = v2)
             fixed (int* ps = src, pact = active)
             {
-                float* picked = pt + g1 * stride, block = picked + qv;
-                new Span<float>(picked, qv).Clear();
+                float* picked = pt + g1 * stride, block = picked + q * qv;
+                new Span<float>(picked, q * qv).Clear();
                 for (int r = 0; r < p; r++)
                     new ReadOnlySpan<float>(s + ((long)(i - i0) * p + r) * ld + (long)(j - j0) * p, p).CopyTo(new Span<float>(block + r * p, p));
                 for (int c = 0; c < cout; c++)
                 {
                     int* sj = ps + (j * cout + c) * q, on = pact + ((i - i0) * cout + c) * (q + 1);
-                    for (int a = 0; a < g1; a++) new Span<float>(pt + a * stride + c * q, qv).Clear();
-                    for (int k = 1; k <= on[0]; k++)
+                    int active = on[0];
+                    for (int k = 0; k < active; k++)
                     {
-                        int u = on[k];
-                        float* row = block + ps[(i * cout + c) * q + u] * p, vu = pv + ((long)((i - i0) * cout + c) * q + u) * g1;
-                        for (int w = 0; w < q; w++) picked[w] = row[sj[w]];
-                        for (int a = 0; a < g1; a++)
-                        {
-                            if (vu[a] == 0) continue;
-                            float* tr = pt + a * stride + c * q;
-                            var x = Vector512.Create(vu[a]);
-                            for (int w = 0; w < qv; w += 16)
-                                Vector512.FusedMultiplyAdd(x, Vector512.Load(picked + w), Vector512.Load(tr + w)).Store(tr + w);
-                        }
+                        float* row = block + ps[(i * cout + c) * q + on[k + 1]] * p, to = picked + k * qv;
+                        for (int w = 0; w < q; w++) to[w] = row[sj[w]];
                     }
+                    float* vc = pv + (long)((i - i0) * cout + c) * q * g1; // (Q, g1): this channel's values, logits innermost
+                    for (int a0 = 0; a0 < g1; a0 += Block)
+                        for (int e = 0; e < qv; e += 16)
+                            Contract(picked + e, qv, vc + a0, g1, on + 1, active, Math.Min(Block, g1 - a0), pt + a0 * stride + c * q + e, stride);
                 }
                 double sum = 0;
                 for (int a = 0; a < g1; a++)
@@ -82,6 +77,36 @@ internal static unsafe class PooledPatchGram
             }
             return t;
         }, _ => { });
+    }
+
+    private const int Block = 8;
+
+    // out[t·stride + (0..16)] = Σ_k v[u_k·g + t] picked[k·qv + (0..16)] for t < rows (at most 8): the rows' sums stay in registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Contract(float* picked, int qv, float* v, int g, int* u, int active, int rows, float* @out, int stride)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        for (int k = 0; k < active; k++)
+        {
+            var x = Vector512.Load(picked + k * qv);
+            float* vk = v + u[k] * g;
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[0]), x, s0);
+            if (rows > 1) s1 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[1]), x, s1);
+            if (rows > 2) s2 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[2]), x, s2);
+            if (rows > 3) s3 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[3]), x, s3);
+            if (rows > 4) s4 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[4]), x, s4);
+            if (rows > 5) s5 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[5]), x, s5);
+            if (rows > 6) s6 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[6]), x, s6);
+            if (rows > 7) s7 = Vector512.FusedMultiplyAdd(Vector512.Create(vk[7]), x, s7);
+        }
+        s0.Store(@out);
+        if (rows > 1) s1.Store(@out + stride);
+        if (rows > 2) s2.Store(@out + 2 * stride);
+        if (rows > 3) s3.Store(@out + 3 * stride);
+        if (rows > 4) s4.Store(@out + 4 * stride);
+        if (rows > 5) s5.Store(@out + 5 * stride);
+        if (rows > 6) s6.Store(@out + 6 * stride);
+        if (rows > 7) s7.Store(@out + 7 * stride);
     }
 
     // For samples [i0, i0 + bi): values (bi, C, Q, g) = V[a·n + i, c, q] with the group's logits innermost, and per (i, c) the

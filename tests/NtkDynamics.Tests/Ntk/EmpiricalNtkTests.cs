@@ -79,9 +79,11 @@ public class EmpiricalNtkTests
         if (method != "auto") Assert.All(fast.Methods.Where(kv => kv.Key.StartsWith("conv")), kv => Assert.Equal(method, kv.Value));
     }
 
-    // 8 samples x 10 logits: the full kernel's Grams have 80 rows, SymmetricGram's packed tiles (not its few-rows path).
+    // 8 samples x 10 logits: the full kernel's Grams have 80 rows, SymmetricGram's packed tiles (not its few-rows path), and
+    // the pooled patch Gram contracts 10 logits, more than its 8 at a time.
     [Theory]
     [InlineData("per-sample")]
+    [InlineData("patch-gram")]
     [InlineData("auto")]
     public void FullKernelOfManyRowsEqualsReference(string method)
     {
