@@ -45,7 +45,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double n = _n, p = _p, k = _k, c = _cout, r = plan.RowsPerGroup, g = r / n, pairs = plan.GroupPairs;
         double np2 = n * p * n * p;
         bool cache = np2 <= _budget / 3.0;
-        // A cached patch Gram is a Syrk of the pixels (PixelPatchGram: k² times fewer columns, short ones that run at a third
+        // A cached patch Gram is a GEMM of the pixels (PixelPatchGram: k² times fewer columns, short ones that run at a third
         // of the GEMM rate here, then k² shifted adds), or the GEMMs of its tiles. Pooled, then per pair of samples, channel and
         // pooled value: Q picked entries of it and g1 multiply-adds into T, then T's contraction with the rows of group 2 (half
         // the pairs within one group). The weights are time measured here against the per-sample method's GEMMs (CNN w64-128).

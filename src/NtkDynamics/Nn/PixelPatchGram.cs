@@ -34,7 +34,7 @@ internal static class PixelPatchGram
         var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
         g.AsSpan(0, margin).Clear();
         g.AsSpan(margin + np * np).Clear();
-        // One GEMM, not Blas.Syrk: with so few columns (Cin) its halved blocks are small GEMMs, slower in all than the whole.
+        // One GEMM, not one per block on and above the diagonal: with so few columns (Cin) those are slower in all than the whole.
         Blas.Gemm(false, true, np, np, cin, 1f, pixels, cin, pixels, cin, 0f, g.AsSpan(margin), np);
 
         var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image

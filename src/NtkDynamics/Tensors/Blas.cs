@@ -51,40 +51,6 @@ public static unsafe class Blas
             Current.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
-    /// <summary>
-    /// Row-major C = alpha A Aᵀ + beta C for A (n x k) in the upper triangle, mirrored into the lower: GEMMs on the blocks on
-    /// and above the diagonal, halving the diagonal blocks while they have at least <see cref="SyrkLeaf"/> rows (3/4 of a GEMM's
-    /// work at n = 320, 9/16 at n = 2048). OpenBLAS's own ssyrk runs at about half its GEMM rate on the eNTK's shapes (n = 320,
-    /// k of a few thousand), so it takes nearly a whole GEMM's time.
-    /// </summary>
-    public static void Syrk(int n, int k, float alpha, ReadOnlySpan<float> a, int lda, float beta, Span<float> c, int ldc)
-    {
-        if (n == 0) return;
-        CheckExtent(a.Length, n, k, lda, "A");
-        CheckExtent(c.Length, n, n, ldc, "C");
-        UpperSyrk(n, k, alpha, a, lda, beta, c, ldc);
-        // The lower triangle from the upper, in 64 x 64 tiles (a plain column walk misses the cache at every element).
-        const int T = 64;
-        for (int i0 = 0; i0 < n; i0 += T)
-            for (int j0 = 0; j0 <= i0; j0 += T)
-                for (int i = i0; i < Math.Min(i0 + T, n); i++)
-                    for (int j = j0; j < Math.Min(Math.Min(j0 + T, n), i); j++) c[i * ldc + j] = c[j * ldc + i];
-    }
-
-    /// <summary>Diagonal blocks of at least this many rows are halved again by <see cref="Syrk"/>.</summary>
-    public const int SyrkLeaf = 512;
-
-    // C's blocks on and above the diagonal (the leaves' lower halves too): the two halves recursively, then their off-diagonal GEMM.
-    private static void UpperSyrk(int n, int k, float alpha, ReadOnlySpan<float> a, int lda, float beta, Span<float> c, int ldc)
-    {
-        int h = n / 2;
-        if (n < SyrkLeaf) Gemm(false, true, h, h, k, alpha, a, lda, a, lda, beta, c, ldc);
-        else UpperSyrk(h, k, alpha, a, lda, beta, c, ldc);
-        Gemm(false, true, h, n - h, k, alpha, a, lda, a[(h * lda)..], lda, beta, c[h..], ldc);
-        if (n < SyrkLeaf) Gemm(false, true, n - h, n - h, k, alpha, a[(h * lda)..], lda, a[(h * lda)..], lda, beta, c[(h * ldc + h)..], ldc);
-        else UpperSyrk(n - h, k, alpha, a[(h * lda)..], lda, beta, c[(h * ldc + h)..], ldc);
-    }
-
     /// <summary>Row-major C = alpha op(A) op(B) + beta C in float64.</summary>
     public static void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)

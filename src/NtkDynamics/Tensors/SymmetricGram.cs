@@ -9,8 +9,8 @@ namespace NtkDynamics.Tensors;
 /// C += A Aᵀ for a short, wide A (m rows of k: the eNTK's Grams of Jacobian rows, m = n or n·k): only the tiles that reach the
 /// diagonal or lie above it, about half a GEMM's work. Up to 64 rows, 4 x 4 tiles of dot products read A as it is. More rows:
 /// A is taken in blocks of at most 512 columns, each packed so that one column of 16 rows is one vector, and an 8 x 48 tile of
-/// C costs 3 vector loads and 8 broadcasts per 24 FMAs, near the machine's peak (1.3-1.4x OpenBLAS's time for the same C
-/// through <see cref="Blas.Syrk"/> at m = 320). Sums are float32 within a block and float64 across blocks; the blocks are split
+/// C costs 3 vector loads and 8 broadcasts per 24 FMAs, near the machine's peak: at m = 320 it takes 1/1.3-1/1.4 of the time
+/// of OpenBLAS's three GEMMs on the blocks on and above the diagonal, and OpenBLAS's own ssyrk is slower still. Sums are float32 within a block and float64 across blocks; the blocks are split
 /// evenly over the threads, each with its own float64 C.
 /// </summary>
 public static unsafe partial class SymmetricGram
