@@ -33,11 +33,14 @@ public static class EntkBench
         return x;
     }
 
-    /// <summary>`entk [--quick] [--no-torch]`: our cases, then PyTorch's, then the table.</summary>
+    /// <summary>`entk [--quick] [--no-torch] [--only cnn|mlp]`: our cases, then PyTorch's, then the table.</summary>
     public static void Run(string[] args)
     {
         bool quick = args.Contains("--quick"), noTorch = args.Contains("--no-torch");
-        int[] cnnWidths = quick ? [16, 32] : [16, 32, 64, 128, 256], mlpWidths = quick ? [256] : [256, 1024, 4096];
+        int at = Array.IndexOf(args, "--only");
+        string? only = at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        int[] cnnWidths = only is "mlp" ? [] : quick ? [16, 32] : [16, 32, 64, 128, 256];
+        int[] mlpWidths = only is "cnn" ? [] : quick ? [256] : [256, 1024, 4096];
         var cases = cnnWidths.Select(w => ("cnn", w)).Concat(mlpWidths.Select(w => ("mlp", w)))
             .SelectMany(c => new[] { (Model: c.Item1, Width: c.w, Kind: "trace"), (Model: c.Item1, Width: c.w, Kind: "full") }).ToList();
         Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Native.Name}, {Threads} threads, every case in a child process");
@@ -49,7 +52,7 @@ public static class EntkBench
                 : $"  ours | entk {c.Model} w{c.Width} {c.Kind}: P={r.Params:N0} {r.TimeS:F3} s (reps {r.Reps}, first {r.FirstS:F2}) " +
                   $"peakRSS {r.PeakMb:F0} MB (base {r.BaseMb:F0}) [{string.Join(" ", r.Methods.Select(m => $"{m.Key}:{m.Value}"))}]");
         }
-        var torch = noTorch ? [] : TorchReference.Run("entk", quick);
+        var torch = noTorch ? [] : TorchReference.Run(only is null ? "entk" : $"entk {only}", quick);
 
         Console.WriteLine();
         Console.WriteLine($"{"model",-5} {"width",5} {"kind",-5} {"params",11} {"ours s",9} {"torch s",9} {"torch method",-12} {"time torch/ours",15} " +
