@@ -13,7 +13,7 @@ public static class BenchMain
             case "entk-wide": EntkBench.RunWide(args.Skip(1).ToArray()); return 0;
             case "entk-case": EntkBench.RunCase(args.Skip(1).ToArray()); return 0;
             default:
-                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] | entk-wide [WIDTH])");
+                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH])");
                 return 2;
         }
     }

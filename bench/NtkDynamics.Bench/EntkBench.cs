@@ -33,39 +33,64 @@ public static class EntkBench
         return x;
     }
 
-    /// <summary>`entk [--quick] [--no-torch] [--only cnn|mlp]`: our cases, then PyTorch's, then the table.</summary>
+    /// <summary>
+    /// `entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R]`: our cases, then PyTorch's, R rounds of both (this host is
+    /// noisy), then the table: medians over the rounds, each round's ratio taken within the round, and their range.
+    /// </summary>
     public static void Run(string[] args)
     {
         bool quick = args.Contains("--quick"), noTorch = args.Contains("--no-torch");
-        int at = Array.IndexOf(args, "--only");
-        string? only = at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        string? Option(string name) => Array.IndexOf(args, name) is int at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        string? only = Option("--only");
+        int rounds = Math.Max(1, int.Parse(Option("--repeat") ?? "1", CultureInfo.InvariantCulture));
         int[] cnnWidths = only is "mlp" ? [] : quick ? [16, 32] : [16, 32, 64, 128, 256];
         int[] mlpWidths = only is "cnn" ? [] : quick ? [256] : [256, 1024, 4096];
         var cases = cnnWidths.Select(w => ("cnn", w)).Concat(mlpWidths.Select(w => ("mlp", w)))
             .SelectMany(c => new[] { (Model: c.Item1, Width: c.w, Kind: "trace"), (Model: c.Item1, Width: c.w, Kind: "full") }).ToList();
-        Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Native.Name}, {Threads} threads, every case in a child process");
-        var ours = new Dictionary<(string, int, string), Result>();
-        foreach (var c in cases)
+        Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Native.Name}, {Threads} threads, every case in a child process; {rounds} round(s)");
+        var ours = cases.ToDictionary(c => c, _ => new List<Result>());
+        var theirs = cases.ToDictionary(c => c, _ => new List<(string Method, double? TimeS, double? PeakMb)>());
+        for (int round = 1; round <= rounds; round++)
         {
-            var r = ours[c] = Child(c.Model, c.Width, c.Kind);
-            Console.WriteLine(r.Error is { } e ? $"  ours | entk {c.Model} w{c.Width} {c.Kind}: ERROR {e}"
-                : $"  ours | entk {c.Model} w{c.Width} {c.Kind}: P={r.Params:N0} {r.TimeS:F3} s (reps {r.Reps}, first {r.FirstS:F2}) " +
-                  $"peakRSS {r.PeakMb:F0} MB (base {r.BaseMb:F0}) [{string.Join(" ", r.Methods.Select(m => $"{m.Key}:{m.Value}"))}]");
+            foreach (var c in cases)
+            {
+                var r = Child(c.Model, c.Width, c.Kind);
+                ours[c].Add(r);
+                Console.WriteLine(r.Error is { } e ? $"  ours | entk {c.Model} w{c.Width} {c.Kind}: ERROR {e}"
+                    : $"  ours | entk {c.Model} w{c.Width} {c.Kind}: P={r.Params:N0} {r.TimeS:F3} s (reps {r.Reps}, first {r.FirstS:F2}) " +
+                      $"peakRSS {r.PeakMb:F0} MB (base {r.BaseMb:F0}) [{string.Join(" ", r.Methods.Select(m => $"{m.Key}:{m.Value}"))}]");
+            }
+            var torch = noTorch ? [] : TorchReference.Run(only is null ? "entk" : $"entk {only}", quick);
+            foreach (var c in cases) theirs[c].Add(TorchBest(torch, c.Model, c.Width, c.Kind));
         }
-        var torch = noTorch ? [] : TorchReference.Run(only is null ? "entk" : $"entk {only}", quick);
 
         Console.WriteLine();
         Console.WriteLine($"{"model",-5} {"width",5} {"kind",-5} {"params",11} {"ours s",9} {"torch s",9} {"torch method",-12} {"time torch/ours",15} " +
-            $"{"ours MB",8} {"torch MB",9} {"mem torch/ours",14}");
+            $"{"range",13} {"ours MB",8} {"torch MB",9} {"mem torch/ours",14}");
         foreach (var c in cases)
         {
-            var r = ours[c];
-            var (method, t, mb) = TorchBest(torch, c.Model, c.Width, c.Kind);
-            string Ratio(double? theirs, double mine) => theirs is null || r.Error is not null ? "-" : $"{theirs.Value / mine:F2}x";
-            Console.WriteLine($"{c.Model,-5} {c.Width,5} {c.Kind,-5} {r.Params,11:N0} {(r.Error is null ? r.TimeS.ToString("F3") : "error"),9} " +
-                $"{Fmt(t, "F3"),9} {method,-12} {Ratio(t, r.TimeS),15} {r.PeakMb,8:F0} {Fmt(mb, "F0"),9} {Ratio(mb, r.PeakMb),14}");
+            var mine = ours[c];
+            var other = theirs[c];
+            var ok = Enumerable.Range(0, rounds).Where(i => mine[i].Error is null && other[i].TimeS is not null).ToList();
+            var time = ok.Select(i => other[i].TimeS!.Value / mine[i].TimeS).Order().ToList();
+            var memory = ok.Where(i => other[i].PeakMb is not null).Select(i => other[i].PeakMb!.Value / mine[i].PeakMb).Order().ToList();
+            string Ratio(List<double> v) => v.Count == 0 ? "-" : $"{Median(v):F2}x";
+            string range = time.Count > 1 ? $"{time[0]:F2}-{time[^1]:F2}x" : "-";
+            var good = mine.Where(r => r.Error is null).ToList();
+            Console.WriteLine($"{c.Model,-5} {c.Width,5} {c.Kind,-5} {mine[0].Params,11:N0} " +
+                $"{(good.Count > 0 ? Median(good.Select(r => r.TimeS)).ToString("F3", CultureInfo.InvariantCulture) : "error"),9} " +
+                $"{Fmt(other.Any(o => o.TimeS is not null) ? Median(other.Where(o => o.TimeS is not null).Select(o => o.TimeS!.Value)) : null, "F3"),9} " +
+                $"{other[0].Method,-12} {Ratio(time),15} {range,13} {(good.Count > 0 ? Median(good.Select(r => r.PeakMb)) : double.NaN),8:F0} " +
+                $"{Fmt(other.Any(o => o.PeakMb is not null) ? Median(other.Where(o => o.PeakMb is not null).Select(o => o.PeakMb!.Value)) : null, "F0"),9} {Ratio(memory),14}");
         }
         Console.WriteLine("torch method: the faster of its jacobian contraction for this kind (jac-*) and NTK-vector products (ntkvp-full; its trace comes from the full kernel)");
+        if (rounds > 1) Console.WriteLine("ours s, torch s, MB: medians over the rounds; time torch/ours: the median of the rounds' ratios, range: their least and greatest");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static string Fmt(double? v, string format) => v?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
