@@ -29,8 +29,9 @@ internal static class PixelPatchGram
             for (int ci = 0; ci < cin; ci++)
                 for (int e = 0; e < p; e++) pixels[((long)i * p + e) * cin + ci] = xd[((long)i * cin + ci) * p + e];
         });
-        // g with a margin of W + 1 zeros each side: a tap moves a column by at most that, and masked-out reads stay in the array.
-        int margin = w + 1;
+        // g with a margin of pad·(W + 1) zeros each side: a tap moves a column by at most that, so masked-out reads stay in the
+        // array (and read finite values: 0 times them is 0).
+        int margin = pad * (w + 1);
         var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
         g.AsSpan(0, margin).Clear();
         g.AsSpan(margin + np * np).Clear();
