@@ -181,13 +181,17 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         bool same = kind != GramKind.Pairs;
         int np = _n * _p;
         for (int i0 = 0; i0 < _n; i0 += _tile)
+        {
+            int bi = Math.Min(_tile, _n - i0);
+            var bySource = PooledPatchGram.BySource(c1, i0, bi, _n);
             for (int j0 = same ? i0 : 0; j0 < _n; j0 += _tile)
             {
-                int bi = Math.Min(_tile, _n - i0), bj = Math.Min(_tile, _n - j0);
+                int bj = Math.Min(_tile, _n - j0);
                 float[] aa = _aa ?? PatchTile(i0, bi, j0, bj);
                 long ld = _aa is null ? bj * _p : np, offset = _aa is null ? 0 : (long)i0 * _p * np + j0 * _p;
-                fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, i0, bi, j0, bj, c1, c2, kind, _n, _sw2, wGram);
+                fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, i0, bi, j0, bj, c1, bySource, c2, kind, _n, _sw2, wGram);
             }
+        }
         AddBiasGram(c1, c2, kind, bGram);
     }
 

@@ -22,14 +22,15 @@ internal static unsafe class PooledPatchGram
     //   gram[a·n + i, b·n + j] += scale Σ_cq' T[a, c, q'] V2[b·n + j, c, q']      (trace: gram[i, j] += scale Σ_a of a = b)
     // The pair's block of S (P x P) is copied first: its rows are a whole row of S apart, which the L1 cache cannot hold.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Add(float* s, long ld, int i0, int bi, int j0, int bj, OutputCotangents c1, OutputCotangents c2, GramKind kind,
-        int n, double scale, double[] gram)
+    // (values, active): BySource(c1, i0, bi, n), found once for a row of tiles.
+    public static void Add(float* s, long ld, int i0, int bi, int j0, int bj, OutputCotangents c1, (float[] Values, int[] Active) bySource,
+        OutputCotangents c2, GramKind kind, int n, double scale, double[] gram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace, diagonal = same && i0 == j0;
         int cout = c1.Values.Shape[1], q = c1.Values.Shape[2], p = c1.DenseShape[2] * c1.DenseShape[3];
         int g1 = c1.Rows / n, g2 = c2.Rows / n, cq = cout * q, qv = (q + 15) / 16 * 16, stride = cq + qv;
         int columns = trace ? n : c2.Rows;
-        var (values, active) = BySource(c1, i0, bi, n);
+        var (values, active) = bySource;
         float[] v2 = c2.Values.Data;
         int[] src = c1.Sources!;
         // Per thread: T (g1 rows of C·Q, then room for the last channel's vector tail), the picked entries of S for each pooled
@@ -111,7 +112,7 @@ internal static unsafe class PooledPatchGram
 
     // For samples [i0, i0 + bi): values (bi, C, Q, g) = V[a·n + i, c, q] with the group's logits innermost, and per (i, c) the
     // pooled positions where some logit's value is not zero (the ReLU is on at that maximum): (bi, C, 1 + Q), count first.
-    private static (float[] Values, int[] Active) BySource(OutputCotangents oc, int i0, int bi, int n)
+    public static (float[] Values, int[] Active) BySource(OutputCotangents oc, int i0, int bi, int n)
     {
         int cout = oc.Values.Shape[1], q = oc.Values.Shape[2], g = oc.Rows / n, cq = cout * q;
         var values = new float[(long)bi * cq * g];

@@ -10,8 +10,8 @@ namespace NtkDynamics.Tensors;
 /// diagonal or lie above it, about half a GEMM's work. Up to 64 rows, 4 x 4 tiles of dot products read A as it is. More rows:
 /// A is taken in blocks of at most 512 columns, each packed so that one column of 16 rows is one vector, and an 8 x 48 tile of
 /// C costs 3 vector loads and 8 broadcasts per 24 FMAs, near the machine's peak: at m = 320 it takes 1/1.3-1/1.4 of the time
-/// of OpenBLAS's three GEMMs on the blocks on and above the diagonal, and OpenBLAS's own ssyrk is slower still. Sums are float32 within a block and float64 across blocks; the blocks are split
-/// evenly over the threads, each with its own float64 C.
+/// of OpenBLAS's three GEMMs on the blocks on and above the diagonal, and OpenBLAS's own ssyrk is slower still. Sums are
+/// float32 within a block and float64 across blocks; the blocks are split evenly over the threads, each with its own float64 C.
 /// </summary>
 public static unsafe partial class SymmetricGram
 {
@@ -83,15 +83,13 @@ public static unsafe partial class SymmetricGram
     // 16 x 16 blocks are transposed in registers; the columns past the last whole block one value at a time.
     private static void Pack(float* a, long lda, int m, int mp, int kb, float* packed)
     {
-        float** rows = stackalloc float*[Lanes];
-        var zero = stackalloc float[Lanes];
-        for (int i = 0; i < Lanes; i++) zero[i] = 0;
+        float** rows = stackalloc float*[Lanes]; // the live rows only: the others are zeros, never read
         int whole = Avx512F.IsSupported ? kb / Lanes * Lanes : 0;
         for (int r0 = 0; r0 < mp; r0 += Lanes)
         {
             int live = Math.Clamp(m - r0, 0, Lanes);
             float* dst = packed + (long)r0 * kb;
-            for (int r = 0; r < Lanes; r++) rows[r] = r < live ? a + (r0 + r) * lda : zero;
+            for (int r = 0; r < live; r++) rows[r] = a + (r0 + r) * lda;
             for (int p = 0; p < whole; p += Lanes) Transpose16(rows, p, live, dst + p * Lanes);
             for (int p = whole; p < kb; p++)
                 for (int r = 0; r < Lanes; r++) dst[p * Lanes + r] = r < live ? rows[r][p] : 0;
