@@ -73,25 +73,28 @@ public static class EntkBench
             var other = theirs[c];
             var ok = Enumerable.Range(0, rounds).Where(i => mine[i].Error is null && other[i].TimeS is not null).ToList();
             var time = ok.Select(i => other[i].TimeS!.Value / mine[i].TimeS).Order().ToList();
-            var memory = ok.Where(i => other[i].PeakMb is not null).Select(i => other[i].PeakMb!.Value / mine[i].PeakMb).Order().ToList();
-            string Ratio(List<double> v) => v.Count == 0 ? "-" : $"{Median(v):F2}x";
+            var memory = ok.Where(i => other[i].PeakMb is not null).Select(i => other[i].PeakMb!.Value / mine[i].PeakMb);
+            string Ratio(double? v) => v is null ? "-" : $"{v:F2}x";
             string range = time.Count > 1 ? $"{time[0]:F2}-{time[^1]:F2}x" : "-";
             var good = mine.Where(r => r.Error is null).ToList();
-            Console.WriteLine($"{c.Model,-5} {c.Width,5} {c.Kind,-5} {mine[0].Params,11:N0} " +
-                $"{(good.Count > 0 ? Median(good.Select(r => r.TimeS)).ToString("F3", CultureInfo.InvariantCulture) : "error"),9} " +
-                $"{Fmt(other.Any(o => o.TimeS is not null) ? Median(other.Where(o => o.TimeS is not null).Select(o => o.TimeS!.Value)) : null, "F3"),9} " +
-                $"{other[0].Method,-12} {Ratio(time),15} {range,13} {(good.Count > 0 ? Median(good.Select(r => r.PeakMb)) : double.NaN),8:F0} " +
-                $"{Fmt(other.Any(o => o.PeakMb is not null) ? Median(other.Where(o => o.PeakMb is not null).Select(o => o.PeakMb!.Value)) : null, "F0"),9} {Ratio(memory),14}");
+            double? oursS = Median(good.Select(r => r.TimeS)), oursMb = Median(good.Select(r => r.PeakMb));
+            Console.WriteLine($"{c.Model,-5} {c.Width,5} {c.Kind,-5} {mine[0].Params,11:N0} {(oursS is null ? "error" : Fmt(oursS, "F3")),9} " +
+                $"{Fmt(Median(other.Select(o => o.TimeS)), "F3"),9} {other[0].Method,-12} {Ratio(Median(time)),15} {range,13} " +
+                $"{Fmt(oursMb, "F0"),8} {Fmt(Median(other.Select(o => o.PeakMb)), "F0"),9} {Ratio(Median(memory)),14}");
         }
         Console.WriteLine("torch method: the faster of its jacobian contraction for this kind (jac-*) and NTK-vector products (ntkvp-full; its trace comes from the full kernel)");
         if (rounds > 1) Console.WriteLine("ours s, torch s, MB: medians over the rounds; time torch/ours: the median of the rounds' ratios, range: their least and greatest");
     }
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The median of the values present; null when there are none.</summary>
+    private static double? Median(IEnumerable<double?> values)
     {
-        var v = values.Order().ToArray();
+        var v = values.OfType<double>().Order().ToArray();
+        if (v.Length == 0) return null;
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
+
+    private static double? Median(IEnumerable<double> values) => Median(values.Select(v => (double?)v));
 
     private static string Fmt(double? v, string format) => v?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
 
