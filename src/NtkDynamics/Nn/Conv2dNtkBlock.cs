@@ -24,6 +24,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     private readonly double _sw2, _sb2;
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
+    private bool _aaUpper;                // ... only its sample blocks (i, j ≥ i): pooled cotangents read the others transposed
     private float[]? _cols;               // (K, nP) patches of every sample (per-sample method), when they fit
     private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
     private Tensor? _dense1, _dense2;      // pooled cotangents scattered for the patch-gram method
@@ -60,7 +61,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         _tile = Method == "patch-gram" ? TileSamples(cache) : 1;
         if (Method == "patch-gram" && cache)
         {
-            _aa = PatchGram();
+            _aa = PatchGram(full: !plan.Pooled);
             _colsI = _colsJ = _aaTile = []; // only the cache's construction needed them
         }
         if (Method == "per-sample" && !plan.Pooled && (long)_k * _n * _p <= _budget / 4)
@@ -85,10 +86,15 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // Whether the patch Gram can come from the pixel Gram: a same-padded convolution, and both Grams fit the budget.
     private bool PixelsFit() => PixelPatchGram.Supports(_conv) && 2L * _n * _p * _n * _p + (long)_n * _p * _conv.InChannels <= _budget / 2;
 
-    // aa (nP, nP) = A Aᵀ over the patches of all samples: from the pixel Gram, else tile by tile (cols_I is (K, |I|P)).
-    private float[] PatchGram()
+    // aa (nP, nP) = A Aᵀ over the patches of all samples: from the pixel Gram (only the blocks on and above the diagonal unless
+    // full), else tile by tile (cols_I is (K, |I|P)).
+    private float[] PatchGram(bool full)
     {
-        if (PixelsFit()) return PixelPatchGram.Compute(_conv, _x);
+        if (PixelsFit())
+        {
+            _aaUpper = !full;
+            return PixelPatchGram.Compute(_conv, _x, full);
+        }
         int np = _n * _p;
         var aa = new float[(long)np * np];
         for (int i0 = 0; i0 < _n; i0 += _tile)
@@ -189,7 +195,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
                 int bj = Math.Min(_tile, _n - j0);
                 float[] aa = _aa ?? PatchTile(i0, bi, j0, bj);
                 long ld = _aa is null ? bj * _p : np, offset = _aa is null ? 0 : (long)i0 * _p * np + j0 * _p;
-                fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, i0, bi, j0, bj, c1, bySource, c2, kind, _n, _sw2, wGram);
+                fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, _aa is not null && _aaUpper, i0, bi, j0, bj, c1, bySource, c2, kind, _n, _sw2, wGram);
             }
         }
         AddBiasGram(c1, c2, kind, bGram);
@@ -208,6 +214,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         long chunk = c1.Pooled ? Math.Min(_budget - (long)kr * _p, Math.Max(CacheFloats, ChunkChannels * perChannel)) : _budget - (long)kr * _p;
         int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
         var gram = new double[r1 * r2];
+        using var symmetric = same ? new SymmetricGram.Sum(r1) : null;
         for (int c0 = 0; c0 < _cout; c0 += cb)
         {
             int cn = Math.Min(cb, _cout - c0), length = g * cn * kr;
@@ -215,13 +222,14 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             if (!same) BuildJacobian(c2, c0, cn, g, ref _j2);
             if (same)
             {
-                fixed (float* pj = _j1) SymmetricGram.Add(r1, length, pj, length, gram);
+                fixed (float* pj = _j1) symmetric!.Add(length, pj, length);
                 continue;
             }
             Grow(ref _gram, r1 * r2);
             Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
             for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
+        symmetric?.AddTo(gram);
         for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];
         AddBiasGram(c1, c2, kind, bGram);
     }

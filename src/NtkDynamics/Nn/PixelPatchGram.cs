@@ -13,15 +13,16 @@ internal static class PixelPatchGram
     /// <summary>Whether the output plane is the input plane (stride 1, padding (k - 1) / 2), as this needs.</summary>
     public static bool Supports(Conv2d conv) => conv.Kernel % 2 == 1 && conv.Padding == conv.Kernel / 2;
 
-    // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32.
-    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP), with a margin
+    // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32. Only the sample blocks (i, j ≥ i) unless `full`
+    // (then the lower ones are their transposes).
+    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP), with a margin, from each group of rows on
     //   s[r, c] = Σ_tap [both pixels moved by the tap inside their images] g[r + δ, c + δ],   δ = dy·W + dx
     // Block by block of samples (i, j), so that the P x P block of g it reads stays in cache: a pixel moved by a tap stays in
     // its own sample's block or leaves the image (then the mask is zero).
-    public static float[] Compute(Conv2d conv, Tensor x)
+    public static float[] Compute(Conv2d conv, Tensor x, bool full = true)
     {
         int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Padding, kk = conv.Kernel, p = h * w, np = n * p;
-        // Every entry of pixels, g (but its margins) and s is written below: no need to zero them first.
+        // Every entry of pixels, s and the part of g that is read is written below: no need to zero them first.
         var pixels = GC.AllocateUninitializedArray<float>(np * cin);
         float[] xd = x.Data;
         Parallel.For(0, n, TensorMath.Options((long)np * cin), i =>
@@ -29,14 +30,8 @@ internal static class PixelPatchGram
             for (int ci = 0; ci < cin; ci++)
                 for (int e = 0; e < p; e++) pixels[((long)i * p + e) * cin + ci] = xd[((long)i * cin + ci) * p + e];
         });
-        // g with a margin of pad·(W + 1) zeros each side: a tap moves a column by at most that, so masked-out reads stay in the
-        // array (and read finite values: 0 times them is 0).
-        int margin = pad * (w + 1);
-        var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
-        g.AsSpan(0, margin).Clear();
-        g.AsSpan(margin + np * np).Clear();
-        // One GEMM, not one per block on and above the diagonal: with so few columns (Cin) those are slower in all than the whole.
-        Blas.Gemm(false, true, np, np, cin, 1f, pixels, cin, pixels, cin, 0f, g.AsSpan(margin), np);
+        int margin = pad * (w + 1), group = Math.Clamp(GroupRows / p, 1, n);
+        var g = PixelGram(pixels, cin, np, p, margin, group);
 
         var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image
         var delta = new int[kk * kk];
@@ -47,8 +42,43 @@ internal static class PixelPatchGram
             for (int e = 0; e < p; e++) inside[t * p + e] = (uint)(e / w + dy) < (uint)h && (uint)(e % w + dx) < (uint)w ? 1f : 0f;
         }
         var s = GC.AllocateUninitializedArray<float>(np * np);
-        Parallel.For(0, n * n, TensorMath.Options((long)np * np * kk * kk), ij => ShiftedSums(g, margin, inside, delta, s, ij / n, ij % n, p, np));
+        Parallel.For(0, n * n, TensorMath.Options((long)np * np * kk * kk / 2), ij =>
+        {
+            int i = ij / n, j = ij % n;
+            if (j >= i) ShiftedSums(g, margin, inside, delta, s, i, j, p, np);
+        });
+        if (full) Parallel.For(0, n * n, TensorMath.Options((long)np * np / 2), ij => MirrorBlock(s, ij / n, ij % n, p, np));
         return s;
+    }
+
+    // Rows of g per GEMM: groups of samples, each from its own diagonal block on (the lower blocks are never read).
+    private const int GroupRows = 256;
+
+    // g (margin + nP·nP + margin): g[margin + r·nP + c] = pixels_r · pixels_c for the rows r of each group of samples [i0, i1)
+    // and the columns c ≥ i0·P - margin. A tap moves a column by at most the margin, so every masked-in read of the blocks
+    // (i, j ≥ i) is in there. Masked-out reads (times 0) must still be finite: reads past the end of a row land in the next
+    // row's first margin columns, which are zeroed where the GEMM does not reach them, and past the last row in the margin.
+    private static float[] PixelGram(float[] pixels, int cin, int np, int p, int margin, int group)
+    {
+        var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
+        g.AsSpan(0, margin).Clear();
+        g.AsSpan(margin + np * np).Clear();
+        for (int r0 = 0; r0 < np; r0 += group * p)
+        {
+            int rows = Math.Min(group * p, np - r0), c0 = Math.Max(0, r0 - margin);
+            Blas.Gemm(false, true, rows, np - c0, cin, 1f, pixels.AsSpan(r0 * cin), cin, pixels.AsSpan(c0 * cin), cin, 0f,
+                g.AsSpan(margin + r0 * np + c0), np);
+            for (int r = r0; r < r0 + rows; r++) g.AsSpan(margin + r * np, Math.Min(margin, c0)).Clear();
+        }
+        return g;
+    }
+
+    // s's block (j, i) = the transpose of block (i, j), for j > i.
+    private static void MirrorBlock(float[] s, int i, int j, int p, int np)
+    {
+        if (j <= i) return;
+        for (int e = 0; e < p; e++)
+            for (int c = 0; c < p; c++) s[((long)j * p + c) * np + i * p + e] = s[((long)i * p + e) * np + j * p + c];
     }
 
     // s[(i, e), (j, c)] = Σ_tap inside[tap, e] inside[tap, c] g[(i, e) + δ, (j, c) + δ] for e, c < P: 16 columns at a time.

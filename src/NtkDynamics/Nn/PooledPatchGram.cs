@@ -16,14 +16,14 @@ namespace NtkDynamics.Nn;
 internal static unsafe class PooledPatchGram
 {
     // s: patch Gram tile, row (i - i0)·P + p for samples i in [i0, i0 + bi), column (j - j0)·P + p' for j in [j0, j0 + bj),
-    // row stride ld. c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q). gram: (R1, R2), or (n, n) for the trace.
+    // row stride ld; when upper, only its sample blocks with j ≥ i hold values (a block with j < i is read transposed from (j, i)). c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q). gram: (R1, R2), or (n, n) for the trace.
     // Per pair (i, j) of the tile (j ≥ i on a diagonal tile of one group, the mirror image written too):
     //   T[a, c, q'] = Σ_q V1[a·n + i, c, q] S[(i, src(i, c, q)), (j, src(j, c, q'))]   (q over the values whose ReLU is on)
     //   gram[a·n + i, b·n + j] += scale Σ_cq' T[a, c, q'] V2[b·n + j, c, q']      (trace: gram[i, j] += scale Σ_a of a = b)
     // The pair's block of S (P x P) is copied first: its rows are a whole row of S apart, which the L1 cache cannot hold.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // (values, active): BySource(c1, i0, bi, n), found once for a row of tiles.
-    public static void Add(float* s, long ld, int i0, int bi, int j0, int bj, OutputCotangents c1, (float[] Values, int[] Active) bySource,
+    public static void Add(float* s, long ld, bool upper, int i0, int bi, int j0, int bj, OutputCotangents c1, (float[] Values, int[] Active) bySource,
         OutputCotangents c2, GramKind kind, int n, double scale, double[] gram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace, diagonal = same && i0 == j0;
@@ -44,8 +44,15 @@ internal static unsafe class PooledPatchGram
             {
                 float* picked = pt + g1 * stride, block = picked + q * qv;
                 new Span<float>(picked, q * qv).Clear();
-                for (int r = 0; r < p; r++)
-                    new ReadOnlySpan<float>(s + ((long)(i - i0) * p + r) * ld + (long)(j - j0) * p, p).CopyTo(new Span<float>(block + r * p, p));
+                if (upper && j < i)
+                    for (int r = 0; r < p; r++)
+                    {
+                        float* column = s + (long)(j - i0) * p * ld + (long)(i - j0) * p + r; // S[(j, ·), (i, r)]
+                        for (int e = 0; e < p; e++) block[r * p + e] = column[e * ld];
+                    }
+                else
+                    for (int r = 0; r < p; r++)
+                        new ReadOnlySpan<float>(s + ((long)(i - i0) * p + r) * ld + (long)(j - j0) * p, p).CopyTo(new Span<float>(block + r * p, p));
                 for (int c = 0; c < cout; c++)
                 {
                     int* sj = ps + (j * cout + c) * q, on = pact + ((i - i0) * cout + c) * (q + 1);

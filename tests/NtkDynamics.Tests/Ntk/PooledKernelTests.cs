@@ -83,10 +83,14 @@ public unsafe class PooledKernelTests
             }
     }
 
-    // The patch Gram from the pixel Gram against the Gram of the patch rows, in float64; kernels 3 and 5, a non-square image.
+    // The patch Gram from the pixel Gram against the Gram of the patch rows, in float64; kernels 3 and 5, a non-square image,
+    // and planes large enough (132 pixels) that the pixel Gram is taken in groups of one sample's rows. Full, or only the sample
+    // blocks on and above the diagonal.
     [Theory]
     [InlineData(3, 4, 5, 7)]
     [InlineData(5, 2, 6, 3)]
+    [InlineData(3, 4, 12, 11)]
+    [InlineData(5, 3, 11, 12)]
     public void PixelPatchGramEqualsThePatchRowsGram(int kernel, int cin, int h, int w)
     {
         var conv = new Conv2d(cin, 2, kernel, kernel / 2, new LayerScales(1f, 1f, 1f));
@@ -101,6 +105,10 @@ public unsafe class PooledKernelTests
                 for (int e = 0; e < k; e++) want[r * np + c] += (double)rows[r * k + e] * rows[c * k + e];
         Assert.True(PixelPatchGram.Supports(conv));
         Assert.True(MaxRelative(PixelPatchGram.Compute(conv, x), want) < 1e-5);
+        var upper = PixelPatchGram.Compute(conv, x, full: false);
+        for (int r = 0; r < np; r++)
+            for (int c = r / p * p; c < np; c++)
+                Assert.True(Math.Abs(upper[r * np + c] - want[r * np + c]) < 1e-5 * Math.Max(1, Math.Abs(want[r * np + c])), $"({r}, {c})");
         Assert.False(PixelPatchGram.Supports(new Conv2d(cin, 2, 3, 0, new LayerScales(1f, 1f, 1f))));
     }
 
