@@ -23,12 +23,52 @@ public static unsafe partial class SymmetricGram
     public static long Flops => Interlocked.Read(ref _flops);
 
     // a: (m, k) row stride lda; c: (m, m) row-major float64, += a aᵀ (both triangles).
-    // Per block of kb columns: packed (mp / 16, kb, 16) with mp = m rounded up to 16, zero in the padding rows; then every tile
-    // (8 rows from r0, up to 3 panels of 16 columns from the panel holding r0) into the worker's own C, upper triangle.
     public static void Add(int m, long k, float* a, long lda, double[] c)
     {
-        if (m == 0 || k == 0) return;
-        if (m <= FewRows) { AddByDots(m, k, a, lda, c); return; }
+        using var sum = new Sum(m);
+        sum.Add(k, a, lda);
+        sum.AddTo(c);
+    }
+
+    /// <summary>
+    /// Σ_b A_b A_bᵀ over column blocks A_b (m, k_b) given one call at a time (a Jacobian built chunk by chunk): each worker
+    /// keeps its own float64 upper triangle across the calls, and they are added into C once, by <see cref="AddTo"/>.
+    /// </summary>
+    public sealed class Sum(int m) : IDisposable
+    {
+        private readonly double[]?[] _own = new double[Environment.ProcessorCount][];
+
+        /// <summary>Adds a aᵀ for a (m, k) of row stride lda.</summary>
+        public void Add(long k, float* a, long lda)
+        {
+            if (m == 0 || k == 0) return;
+            if (m <= FewRows) AddByDots(m, k, a, lda, this);
+            else AddPacked(m, k, a, lda, this);
+        }
+
+        /// <summary>c (m, m) += the sum so far, both triangles.</summary>
+        public void AddTo(double[] c) => AddUpper(_own, m, c);
+
+        // Worker wi's upper triangle (m, m), zeroed when first used. Pooled: a fresh one per call would be page faults every time.
+        internal double[] Own(int wi)
+        {
+            if (_own[wi] is { } own) return own;
+            own = ArrayPool<double>.Shared.Rent(m * m);
+            Array.Clear(own, 0, m * m);
+            return _own[wi] = own;
+        }
+
+        public void Dispose()
+        {
+            for (int wi = 0; wi < _own.Length; wi++)
+                if (_own[wi] is { } own) { ArrayPool<double>.Shared.Return(own); _own[wi] = null; }
+        }
+    }
+
+    // Per block of kb columns: packed (mp / 16, kb, 16) with mp = m rounded up to 16, zero in the padding rows; then every tile
+    // (8 rows from r0, up to 3 panels of 16 columns from the panel holding r0) into the worker's own C, upper triangle.
+    private static void AddPacked(int m, long k, float* a, long lda, Sum sum)
+    {
         int mp = (m + Lanes - 1) / Lanes * Lanes, panels = mp / Lanes;
         int workers = (int)Math.Clamp((k + MaxBlock - 1) / MaxBlock, 1, Environment.ProcessorCount);
         long blocks = (k + (long)workers * MaxBlock - 1) / ((long)workers * MaxBlock) * workers; // a multiple of the workers
@@ -36,12 +76,9 @@ public static unsafe partial class SymmetricGram
         long tileFlops = 0;
         for (int r0 = 0; r0 < mp; r0 += Rows) tileFlops += (long)Rows * (panels - r0 / Lanes) * Lanes;
         Interlocked.Add(ref _flops, 2 * tileFlops * k);
-        var partial = new double[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wi =>
         {
-            // Pooled buffers: a fresh C and packed block per call would be page faults every time.
-            var own = partial[wi] = ArrayPool<double>.Shared.Rent(m * m);
-            Array.Clear(own, 0, m * m);
+            var own = sum.Own(wi);
             var packed = ArrayPool<float>.Shared.Rent(mp * kb);
             fixed (float* pp = packed)
             fixed (double* po = own)
@@ -62,18 +99,16 @@ public static unsafe partial class SymmetricGram
                 }
             ArrayPool<float>.Shared.Return(packed);
         });
-        AddUpper(partial, m, c);
-        foreach (var own in partial) ArrayPool<double>.Shared.Return(own);
     }
 
-    // c (m, m) += the sum of the workers' upper triangles, mirrored into the lower.
-    private static void AddUpper(double[][] partial, int m, double[] c)
+    // c (m, m) += the sum of the workers' upper triangles (those used), mirrored into the lower.
+    private static void AddUpper(double[]?[] partial, int m, double[] c)
     {
         for (int i = 0; i < m; i++)
             for (int j = i; j < m; j++)
             {
                 double s = 0;
-                foreach (var own in partial) s += own[i * m + j];
+                foreach (var own in partial) s += own is null ? 0 : own[i * m + j];
                 c[i * m + j] += s;
                 if (j != i) c[j * m + i] += s;
             }

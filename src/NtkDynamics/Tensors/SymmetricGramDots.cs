@@ -9,15 +9,14 @@ public static unsafe partial class SymmetricGram
     private const int DotRows = 4, DotBlock = 1024;
 
     // Few rows (m ≤ 64): 4 x 4 tiles of dot products straight from A, in blocks of 1024 columns split over the threads.
-    private static void AddByDots(int m, long k, float* a, long lda, double[] c)
+    private static void AddByDots(int m, long k, float* a, long lda, Sum sum)
     {
         Interlocked.Add(ref _flops, 2L * ((m + DotRows - 1) / DotRows) * ((m + DotRows - 1) / DotRows + 1) / 2 * DotRows * DotRows * k);
         long blocks = (k + DotBlock - 1) / DotBlock;
         int workers = (int)Math.Clamp(blocks, 1, Environment.ProcessorCount);
-        var partial = new double[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wi =>
         {
-            var own = partial[wi] = new double[m * m];
+            var own = sum.Own(wi);
             long b0 = blocks * wi / workers, b1 = blocks * (wi + 1) / workers;
             for (long b = b0; b < b1; b++)
             {
@@ -27,7 +26,6 @@ public static unsafe partial class SymmetricGram
                         DotTile(a + k0, lda, kb, i, Math.Min(DotRows, m - i), j, Math.Min(DotRows, m - j), own, m);
             }
         });
-        AddUpper(partial, m, c);
     }
 
     // own[i.., j..] += rows i.. · rows j.. over kb columns; 4 x 4 tiles in 16 Vector512 accumulators, else one dot at a time.
