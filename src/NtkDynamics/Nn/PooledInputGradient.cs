@@ -32,6 +32,7 @@ internal static unsafe class PooledInputGradient
         int hp = Math.Max(h + pad, 2 * qh + kk - 1), wp = Math.Max(w + pad, 2 * qw + kk - 1), plane = hp * wp * cin;
         int rows = oc.Rows, perSample = rows / n;
         var kernelRows = KernelRows(conv);
+        var phaseOf = Phases(oc.DenseShape[2], wo);
         var cropAt = new int[h * w]; // where each pixel (y, x) of the input sits in the padded channels-last plane
         for (int e = 0; e < h * w; e++) cropAt[e] = ((e / w + pad) * wp + e % w + pad) * cin;
         // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
@@ -43,7 +44,7 @@ internal static unsafe class PooledInputGradient
             () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[T * plane]),
             (i, _, s) =>
         {
-            GroupByPhase(src, i, cout, q, wo, qw, s.Order, s.Start);
+            GroupByPhase(src, phaseOf, i, cout, q, s.Order, s.Start);
             float** hs = stackalloc float*[T];
             float** po = stackalloc float*[T];
             float** b = stackalloc float*[cout];
@@ -101,26 +102,31 @@ internal static unsafe class PooledInputGradient
     }
 
     // For sample i and each window u: the channels in order of their source's phase (sy * 2 + sx), and where each phase starts.
-    private static void GroupByPhase(int[] src, int i, int cout, int q, int wo, int qw, int[] order, int[] start)
+    private static void GroupByPhase(int[] src, int[] phaseOf, int i, int cout, int q, int[] order, int[] start)
     {
         Span<int> count = stackalloc int[4];
         for (int u = 0; u < q; u++)
         {
             count.Clear();
-            for (int co = 0; co < cout; co++) count[Phase(src[(i * cout + co) * q + u], u, wo, qw)]++;
+            for (int co = 0; co < cout; co++) count[phaseOf[src[(i * cout + co) * q + u]]]++;
             start[u * 5] = 0;
             for (int phase = 0; phase < 4; phase++) start[u * 5 + phase + 1] = start[u * 5 + phase] + count[phase];
             count.Clear();
             for (int co = 0; co < cout; co++)
             {
-                int phase = Phase(src[(i * cout + co) * q + u], u, wo, qw);
+                int phase = phaseOf[src[(i * cout + co) * q + u]];
                 order[u * cout + start[u * 5 + phase] + count[phase]++] = co;
             }
         }
     }
 
-    // The phase of source position p (in the Ho x Wo plane) within pooled window u.
-    private static int Phase(int p, int u, int wo, int qw) => (p / wo - 2 * (u / qw)) * 2 + p % wo - 2 * (u % qw);
+    // (Ho·Wo): the phase sy·2 + sx of each position (y, x) of the output plane within its 2 x 2 pooled window, (y % 2, x % 2).
+    private static int[] Phases(int ho, int wo)
+    {
+        var phase = new int[ho * wo];
+        for (int p = 0; p < phase.Length; p++) phase[p] = p / wo % 2 * 2 + p % wo % 2;
+        return phase;
+    }
 
     // (Cout, k·k·Cin): row co = s_w W[co] in (kh, kw, ci) order
     private static float[] KernelRows(Conv2d conv)

@@ -55,6 +55,9 @@ internal sealed unsafe class PooledJacobian
         float[] v = oc.Values.Data, jd = j;
         float[]? cached = _segmented ? _hwc : _rows;
         int[] src = oc.Sources!;
+        // Where each position's first source row starts in the sample's cache: its kernel-row segment (segmented), or its patch row.
+        var at = new int[_p];
+        for (int p = 0; p < _p; p++) at[p] = _segmented ? p / wo * rowStride + p % wo * _conv.InChannels : p * kp;
         // Per thread, without a cache: one sample's patch rows.
         Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => cached is null ? new float[pk] : [], (i, _, own) =>
         {
@@ -71,11 +74,8 @@ internal sealed unsafe class PooledJacobian
                         int bw = Math.Min(block, width - c1);
                         for (int c = c0; c < c0 + cn; c++)
                         {
-                            for (int u = 0; u < q; u++)
-                            {
-                                int p = src[(i * cout + c) * q + u];
-                                b[u] = (_segmented ? pa + (p / wo + part) * rowStride + p % wo * _conv.InChannels : pa + (long)p * kp) + c1;
-                            }
+                            float* from = pa + part * rowStride + c1;
+                            for (int u = 0; u < q; u++) b[u] = from + at[src[(i * cout + c) * q + u]];
                             for (int t0 = 0; t0 < perSample; t0 += T)
                             {
                                 int tn = Math.Min(T, perSample - t0);
