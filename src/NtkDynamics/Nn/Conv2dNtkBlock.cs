@@ -213,7 +213,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         // but hold a few channels: each Gram call has a fixed cost (at width 256 one channel is already 2.9 MB).
         long chunk = c1.Pooled ? Math.Min(_budget - (long)kr * _p, Math.Max(CacheFloats, ChunkChannels * perChannel)) : _budget - (long)kr * _p;
         int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
-        var gram = new double[r1 * r2];
+        var gram = same ? null : new double[r1 * r2];
         using var symmetric = same ? new SymmetricGram.Sum(r1) : null;
         for (int c0 = 0; c0 < _cout; c0 += cb)
         {
@@ -227,10 +227,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             }
             Grow(ref _gram, r1 * r2);
             Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
-            for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
+            for (int i = 0; i < r1 * r2; i++) gram![i] += _gram[i];
         }
-        symmetric?.AddTo(gram);
-        for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram[i];
+        if (same) symmetric!.AddTo(wGram, _sw2);
+        else
+            for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram![i];
         AddBiasGram(c1, c2, kind, bGram);
     }
 

@@ -167,19 +167,24 @@ public static class EmpiricalNtk
         {
             Array.Clear(w); Array.Clear(b);
             blocks[l].AddGram(c1[l], c2[l], gram, w, b);
-            foreach (var (values, name) in new[] { (w, blocks[l].WeightName), (b, blocks[l].BiasName) })
-            {
-                var target = perParameter[name];
-                for (int x = 0; x < r1; x++)
-                {
-                    int row = rows[x];
-                    for (int y = 0; y < r2; y++)
-                    {
-                        target[row * size + columns[y]] += values[x * r2 + y];
-                        if (!same) target[columns[y] * size + row] += values[x * r2 + y];
-                    }
-                }
-            }
+            Place(w, rows, columns, perParameter[blocks[l].WeightName], size, mirror: !same);
+            Place(b, rows, columns, perParameter[blocks[l].BiasName], size, mirror: !same);
         }
+    }
+
+    // target[rows[x], columns[y]] += values[x, y] (and at [columns[y], rows[x]] when mirrored), rows of values in parallel:
+    // distinct x are distinct kernel rows, and a mirrored pair's rows and columns are different logits.
+    private static void Place(double[] values, int[] rows, int[] columns, double[] target, int size, bool mirror)
+    {
+        int r2 = columns.Length;
+        Parallel.For(0, rows.Length, TensorMath.Options((long)rows.Length * r2), x =>
+        {
+            int row = rows[x];
+            var from = values.AsSpan(x * r2, r2);
+            var to = target.AsSpan(row * size, size);
+            for (int y = 0; y < from.Length; y++) to[columns[y]] += from[y];
+            if (mirror)
+                for (int y = 0; y < from.Length; y++) target[columns[y] * size + row] += from[y];
+        });
     }
 }

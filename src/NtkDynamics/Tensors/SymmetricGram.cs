@@ -46,8 +46,8 @@ public static unsafe partial class SymmetricGram
             else AddPacked(m, k, a, lda, this);
         }
 
-        /// <summary>c (m, m) += the sum so far, both triangles.</summary>
-        public void AddTo(double[] c) => AddUpper(_own, m, c);
+        /// <summary>c (m, m) += scale times the sum so far, both triangles.</summary>
+        public void AddTo(double[] c, double scale = 1) => AddUpper(_own, m, c, scale);
 
         // Worker wi's upper triangle (m, m), zeroed when first used. Pooled: a fresh one per call would be page faults every time.
         internal double[] Own(int wi)
@@ -101,14 +101,15 @@ public static unsafe partial class SymmetricGram
         });
     }
 
-    // c (m, m) += the sum of the workers' upper triangles (those used), mirrored into the lower.
-    private static void AddUpper(double[]?[] partial, int m, double[] c)
+    // c (m, m) += scale times the sum of the workers' upper triangles (those used), mirrored into the lower.
+    private static void AddUpper(double[]?[] partial, int m, double[] c, double scale)
     {
         for (int i = 0; i < m; i++)
             for (int j = i; j < m; j++)
             {
                 double s = 0;
                 foreach (var own in partial) s += own is null ? 0 : own[i * m + j];
+                s *= scale;
                 c[i * m + j] += s;
                 if (j != i) c[j * m + i] += s;
             }
