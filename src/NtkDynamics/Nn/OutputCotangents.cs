@@ -60,7 +60,8 @@ public sealed class OutputCotangents
         int[] argmax = pool.Argmax, inShape = pool.InputShape;
         int plane = inShape[2] * inShape[3], q = pool.Output.Shape[2] * pool.Output.Shape[3];
         var sources = new int[argmax.Length];
-        for (int o = 0; o < sources.Length; o++) sources[o] = argmax[o] - o / q * plane;
+        for (int plane0 = 0, o = 0; o < sources.Length; plane0 += plane)
+            for (int s = 0; s < q; s++, o++) sources[o] = argmax[o] - plane0;
         return sources;
     }
 
