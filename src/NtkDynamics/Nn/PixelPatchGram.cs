@@ -15,14 +15,14 @@ internal static class PixelPatchGram
 
     // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32. Only the sample blocks (i, j ≥ i) unless `full`
     // (then the lower ones are their transposes).
-    //   pixels (nP, Cin) channels-last; g = pixels pixelsᵀ (nP, nP), with a margin, from each group of rows on
+    //   pixels (nP, Cin) channels-last; per group of samples, the band of the pixel Gram g = pixels pixelsᵀ on its rows, then
     //   s[r, c] = Σ_tap [both pixels moved by the tap inside their images] g[r + δ, c + δ],   δ = dy·W + dx
-    // Block by block of samples (i, j), so that the P x P block of g it reads stays in cache: a pixel moved by a tap stays in
-    // its own sample's block or leaves the image (then the mask is zero).
+    // block by block of samples (i, j), so that the P x P block of g it reads stays in cache: a pixel moved by a tap stays in
+    // its own sample's rows or leaves the image (then the mask is zero).
     public static float[] Compute(Conv2d conv, Tensor x, bool full = true)
     {
         int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Padding, kk = conv.Kernel, p = h * w, np = n * p;
-        // Every entry of pixels, s and the part of g that is read is written below: no need to zero them first.
+        // Every entry of pixels, s and the part of the band that is read is written below: no need to zero them first.
         var pixels = GC.AllocateUninitializedArray<float>(np * cin);
         float[] xd = x.Data;
         Parallel.For(0, n, TensorMath.Options((long)np * cin), i =>
@@ -30,9 +30,6 @@ internal static class PixelPatchGram
             for (int ci = 0; ci < cin; ci++)
                 for (int e = 0; e < p; e++) pixels[((long)i * p + e) * cin + ci] = xd[((long)i * cin + ci) * p + e];
         });
-        int margin = pad * (w + 1), group = Math.Clamp(GroupRows / p, 1, n);
-        var g = PixelGram(pixels, cin, np, p, margin, group);
-
         var inside = new float[kk * kk * p]; // (taps, P): whether the position moved by the tap is inside the image
         var delta = new int[kk * kk];
         for (int t = 0; t < kk * kk; t++)
@@ -41,36 +38,42 @@ internal static class PixelPatchGram
             delta[t] = dy * w + dx;
             for (int e = 0; e < p; e++) inside[t * p + e] = (uint)(e / w + dy) < (uint)h && (uint)(e % w + dx) < (uint)w ? 1f : 0f;
         }
+        int margin = pad * (w + 1), group = Math.Clamp(GroupRows / p, 1, n);
+        var band = GC.AllocateUninitializedArray<float>(group * p * np + 2 * margin);
         var s = GC.AllocateUninitializedArray<float>(np * np);
-        Parallel.For(0, n * n, TensorMath.Options((long)np * np * kk * kk / 2), ij =>
+        for (int i0 = 0; i0 < n; i0 += group)
         {
-            int i = ij / n, j = ij % n;
-            if (j >= i) ShiftedSums(g, margin, inside, delta, s, i, j, p, np);
-        });
+            int samples = Math.Min(group, n - i0);
+            PixelGramBand(pixels, cin, np, i0 * p, samples * p, margin, band);
+            Parallel.For(0, samples * n, TensorMath.Options((long)samples * np * p * kk * kk / 2), ij =>
+            {
+                int i = i0 + ij / n, j = ij % n;
+                if (j >= i) ShiftedSums(band, margin + (i - i0) * p * np, inside, delta, s, i, j, p, np);
+            });
+        }
         if (full) Parallel.For(0, n * n, TensorMath.Options((long)np * np / 2), ij => MirrorBlock(s, ij / n, ij % n, p, np));
         return s;
     }
 
-    // Rows of g per GEMM: groups of samples, each from its own diagonal block on (the lower blocks are never read).
+    // Rows of the pixel Gram per band: a group of samples.
     private const int GroupRows = 256;
 
-    // g (margin + nP·nP + margin): g[margin + r·nP + c] = pixels_r · pixels_c for the rows r of each group of samples [i0, i1)
-    // and the columns c ≥ i0·P - margin. A tap moves a column by at most the margin, so every masked-in read of the blocks
-    // (i, j ≥ i) is in there. Masked-out reads (times 0) must still be finite: reads past the end of a row land in the next
-    // row's first margin columns, which are zeroed where the GEMM does not reach them, and past the last row in the margin.
-    private static float[] PixelGram(float[] pixels, int cin, int np, int p, int margin, int group)
+    // band (margin + rows·nP + margin): band[margin + r·nP + c] = pixels_(r0 + r) · pixels_c for the columns c ≥ r0. A tap that
+    // keeps a pixel inside its image keeps it inside its sample's rows and columns, so every masked-in read of the blocks
+    // (i, j ≥ i) of these rows is in there. Masked-out reads (times 0) go up to the margin further and must still be finite:
+    // the margin columns before r0, the first margin columns (where reads past the end of the row above land) and the margins
+    // before and after the band are zeros.
+    private static void PixelGramBand(float[] pixels, int cin, int np, int r0, int rows, int margin, float[] band)
     {
-        var g = GC.AllocateUninitializedArray<float>(np * np + 2 * margin);
-        g.AsSpan(0, margin).Clear();
-        g.AsSpan(margin + np * np).Clear();
-        for (int r0 = 0; r0 < np; r0 += group * p)
+        band.AsSpan(0, margin).Clear();
+        band.AsSpan(margin + rows * np, margin).Clear();
+        Blas.Gemm(false, true, rows, np - r0, cin, 1f, pixels.AsSpan(r0 * cin), cin, pixels.AsSpan(r0 * cin), cin, 0f,
+            band.AsSpan(margin + r0), np);
+        for (int r = 0; r < rows; r++)
         {
-            int rows = Math.Min(group * p, np - r0), c0 = Math.Max(0, r0 - margin);
-            Blas.Gemm(false, true, rows, np - c0, cin, 1f, pixels.AsSpan(r0 * cin), cin, pixels.AsSpan(c0 * cin), cin, 0f,
-                g.AsSpan(margin + r0 * np + c0), np);
-            for (int r = r0; r < r0 + rows; r++) g.AsSpan(margin + r * np, Math.Min(margin, c0)).Clear();
+            band.AsSpan(margin + r * np, Math.Min(margin, r0)).Clear();
+            band.AsSpan(margin + r * np + Math.Max(0, r0 - margin), Math.Min(margin, r0)).Clear();
         }
-        return g;
     }
 
     // s's block (j, i) = the transpose of block (i, j), for j > i.
@@ -82,14 +85,14 @@ internal static class PixelPatchGram
     }
 
     // s[(i, e), (j, c)] = Σ_tap inside[tap, e] inside[tap, c] g[(i, e) + δ, (j, c) + δ] for e, c < P: 16 columns at a time.
-    private static unsafe void ShiftedSums(float[] g, int margin, float[] inside, int[] delta, float[] s, int i, int j, int p, int np)
+    // g[(i, 0), 0] is band[at].
+    private static unsafe void ShiftedSums(float[] band, int at, float[] inside, int[] delta, float[] s, int i, int j, int p, int np)
     {
         int taps = delta.Length, vectors = p / 16 * 16;
-        fixed (float* pg = g, pm = inside, ps = s)
+        fixed (float* pg = band, pm = inside, ps = s)
             for (int e = 0; e < p; e++)
             {
-                long r = (long)i * p + e;
-                float* out_ = ps + r * np + (long)j * p, g0 = pg + margin + r * np + (long)j * p;
+                float* out_ = ps + ((long)i * p + e) * np + (long)j * p, g0 = pg + at + (long)e * np + (long)j * p;
                 for (int c = 0; c < vectors; c += 16)
                 {
                     var acc = Vector512<float>.Zero;
