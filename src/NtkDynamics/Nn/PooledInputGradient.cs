@@ -20,8 +20,9 @@ internal static unsafe class PooledInputGradient
 
     // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W),
     // times [x > 0] when maskByInput.
-    // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts.
-    // Per 5 rows t: H (T, Q, Cout) = values in that order; per kernel row kh, block of its columns, window u and phase:
+    // Per sample: order (Q, Cout) = each window's channels grouped by phase, start (Q, 5) = where each phase's group starts,
+    // at (Q, Cout) = where those values sit in a row's (Cout, Q).
+    // Per 5 rows t: H (T, Q, Cout) = values in that order (gathered); per kernel row kh, block of its columns, window u and phase:
     //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j H[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
     public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer, bool maskByInput = false)
     {
@@ -33,6 +34,8 @@ internal static unsafe class PooledInputGradient
         int rows = oc.Rows, perSample = rows / n;
         var kernelRows = KernelRows(conv);
         var phaseOf = Phases(oc.DenseShape[2], wo);
+        var windowAt = new int[q]; // where pooled window u's top left corner sits in the padded channels-last plane
+        for (int u = 0; u < q; u++) windowAt[u] = (2 * (u / qw) * wp + 2 * (u % qw)) * cin;
         var cropAt = new int[h * w]; // where each pixel (y, x) of the input sits in the padded channels-last plane
         for (int e = 0; e < h * w; e++) cropAt[e] = ((e / w + pad) * wp + e % w + pad) * cin;
         // Columns per pass: Wr's block for all channels (Cout x block) stays within 512 KiB of cache.
@@ -41,24 +44,21 @@ internal static unsafe class PooledInputGradient
         float[] v = oc.Values.Data, dd = dx.Data, xd = x.Data;
         int[] src = oc.Sources!;
         Parallel.For(0, n, TensorMath.Options((long)rows * q * cout * kp),
-            () => (Order: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[T * plane]),
+            () => (Order: new int[q * cout], At: new int[q * cout], Start: new int[q * 5], H: new float[T * q * cout], Acc: new float[T * plane]),
             (i, _, s) =>
         {
             GroupByPhase(src, phaseOf, i, cout, q, s.Order, s.Start);
+            for (int u = 0; u < q; u++) // in the phase order: where each value sits in a row's (Cout, Q) values
+                for (int j = 0; j < cout; j++) s.At[u * cout + j] = s.Order[u * cout + j] * q + u;
             float** hs = stackalloc float*[T];
             float** po = stackalloc float*[T];
             float** b = stackalloc float*[cout];
-            fixed (float* pw = kernelRows, ph = s.H, pa = s.Acc, pd = dd, px = xd)
-            fixed (int* crop = cropAt)
+            fixed (float* pw = kernelRows, ph = s.H, pa = s.Acc, pd = dd, px = xd, pv = v)
+            fixed (int* crop = cropAt, order = s.Order, valueAt = s.At)
                 for (int t0 = 0; t0 < perSample; t0 += T)
                 {
                     int tn = Math.Min(T, perSample - t0);
-                    for (int t = 0; t < tn; t++)
-                    {
-                        int row = (t0 + t) * n + i;
-                        for (int u = 0; u < q; u++)
-                            for (int j = 0; j < cout; j++) s.H[(t * q + u) * cout + j] = v[(row * cout + s.Order[u * cout + j]) * q + u];
-                    }
+                    for (int t = 0; t < tn; t++) Gather(pv + (long)((t0 + t) * n + i) * cout * q, valueAt, q * cout, ph + t * q * cout);
                     s.Acc.AsSpan(0, tn * plane).Clear();
                     for (int kh = 0; kh < kk; kh++)
                         for (int c0 = 0; c0 < kk * cin; c0 += block) // columns of one kernel row: contiguous in Wr and in acc
@@ -69,9 +69,10 @@ internal static unsafe class PooledInputGradient
                                 {
                                     int j0 = s.Start[u * 5 + phase], m = s.Start[u * 5 + phase + 1] - j0;
                                     if (m == 0) continue;
-                                    int at = ((2 * (u / qw) + phase / 2 + kh) * wp + 2 * (u % qw) + phase % 2) * cin + c0;
+                                    int at = windowAt[u] + ((phase / 2 + kh) * wp + phase % 2) * cin + c0;
                                     for (int t = 0; t < tn; t++) { hs[t] = ph + (t * q + u) * cout + j0; po[t] = pa + t * plane + at; }
-                                    for (int j = 0; j < m; j++) b[j] = pw + (long)s.Order[u * cout + j0 + j] * kp + kh * kk * cin + c0;
+                                    float* kernelRow = pw + kh * kk * cin + c0;
+                                    for (int j = 0; j < m; j++) b[j] = kernelRow + (long)order[u * cout + j0 + j] * kp;
                                     GatherGemm.Multiply(tn, m, width, hs, b, po, accumulate: true);
                                 }
                         }
@@ -81,6 +82,15 @@ internal static unsafe class PooledInputGradient
         }, _ => { });
         GatherGemm.Count(2L * rows * q * cout * kp);
         return dx;
+    }
+
+    // h[e] = values[at[e]] for e < count: 8 at a time by one gather.
+    private static void Gather(float* values, int* at, int count, float* h)
+    {
+        int e = 0;
+        if (Avx2.IsSupported)
+            for (; e + 8 <= count; e += 8) Avx2.GatherVector256(values, Avx.LoadVector256(at + e), 4).Store(h + e);
+        for (; e < count; e++) h[e] = values[at[e]];
     }
 
     // acc (padded plane, channels last) -> dx (Cin, H·W) at the pixels' offsets `at`, times [x > 0] when x is given:
