@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NtkDynamics.Nn;
 using NtkDynamics.Tensors;
 
@@ -44,7 +45,7 @@ public static class EmpiricalNtk
         foreach (var b in blocks) { perParameter[b.WeightName] = new double[size * size]; perParameter[b.BiasName] = new double[size * size]; }
 
         // Two sets of cotangent buffers (a pair of groups), reused for every group: no garbage the size of the activations per logit.
-        CotangentBuffers buffer2 = new(paramLayers.Length), buffer1 = new(paramLayers.Length);
+        var (buffer1, buffer2) = TakeBuffers(model, paramLayers.Length);
         for (int g2 = 0; g2 < groups.Count; g2++)
         {
             progress?.Invoke($"logits {string.Join(",", groups[g2])}");
@@ -59,6 +60,7 @@ public static class EmpiricalNtk
         }
         var methods = blocks.ToDictionary(b => b.WeightName[..b.WeightName.LastIndexOf('.')], b => b.Method);
         var kernel = new NtkKernel(options.Kind, n, k, perParameter, methods);
+        KeepBuffers(model, buffer1, buffer2, budget);
         // The call's work buffers (cotangents, Jacobian chunks, patch Grams: 80 MB for the full kernel at width 64) are dead
         // now. Left to the collector, they were taken by blocking full collections in the middle of later calls, which then
         // also faulted in fresh pages: the next calls took 20-40 % longer. Collected here, with none of them alive, they take
@@ -152,12 +154,38 @@ public static class EmpiricalNtk
         && model.Layers[index - 2] is Conv2d ? index - 2 : -1;
 
     // Per layer with parameters: its cotangent values, the input gradient computed from pooled values, and the pooled sources
-    // (found once: every group back-propagates against the same forward pass).
+    // (found once per call: every group back-propagates against the same forward pass).
     private sealed class CotangentBuffers(int layers)
     {
         public readonly Tensor?[] Values = new Tensor?[layers];
         public readonly int[]?[] Sources = new int[]?[layers];
         public readonly Tensor?[] Gradients = new Tensor?[layers];
+
+        public long Floats => Values.Concat(Gradients).Sum(t => (long)(t?.Length ?? 0));
+    }
+
+    // A model's cotangent buffers from its last call, while the model lives. A call writes its input gradients (21 MB at width
+    // 64) into memory the last one faulted in: in fresh memory, their first writes were 70 % of a call's page faults and made
+    // it 10-15 % slower. A running call holds them, so concurrent calls on one model each have their own.
+    private static readonly ConditionalWeakTable<Model, CotangentBuffers[]> Kept = new();
+
+    private static (CotangentBuffers, CotangentBuffers) TakeBuffers(Model model, int layers)
+    {
+        lock (Kept)
+            if (Kept.TryGetValue(model, out var kept) && kept[0].Values.Length == layers)
+            {
+                Kept.Remove(model);
+                foreach (var b in kept) Array.Clear(b.Sources); // they belong to the last forward pass
+                return (kept[0], kept[1]);
+            }
+        return (new(layers), new(layers));
+    }
+
+    // Kept unless they are large against the budget (floats): those are left to the collector.
+    private static void KeepBuffers(Model model, CotangentBuffers buffer1, CotangentBuffers buffer2, long budget)
+    {
+        if (buffer1.Floats + buffer2.Floats > budget / 8) return;
+        lock (Kept) Kept.AddOrUpdate(model, [buffer1, buffer2]);
     }
 
     // Each block's Gram between the groups' rows (a*n + i), placed into the kernels by kind; a pair of different

@@ -97,6 +97,23 @@ public class EmpiricalNtkTests
             Assert.True(RelativeError(fast.PerParameter[name], block) < 1e-5, $"{name}: {RelativeError(fast.PerParameter[name], block)}");
     }
 
+    // Calls on one model reuse its cotangent buffers: after training steps (other maxima in the pools) and with another probe
+    // size, a second and third call still equal the reference.
+    [Fact]
+    public void RepeatedCallsOnOneModelEqualReference()
+    {
+        var spec = ModelSpec.Cnn(16, 3, 12, 10);
+        var m = spec.Build(Parametrisation.Parse("standard"), 11);
+        foreach (var (samples, steps) in new[] { (6, 0), (6, 3), (4, 2) })
+        {
+            Train(m, steps, 12);
+            var probe = Probe(spec, samples, 13);
+            var fast = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Full));
+            var slow = ReferenceNtk.Compute(m, probe, NtkKind.Full);
+            Assert.True(RelativeError(fast.Values, slow.Values) < 1e-5, $"{samples} samples after {steps} steps: {RelativeError(fast.Values, slow.Values)}");
+        }
+    }
+
     [Fact]
     public void SmallBudgetSplitsLogitsAndTilesSamplesButGivesTheSameKernel()
     {
