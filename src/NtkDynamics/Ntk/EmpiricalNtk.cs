@@ -11,7 +11,11 @@ namespace NtkDynamics.Ntk;
 /// </summary>
 public static class EmpiricalNtk
 {
-    /// <summary>Θ on <paramref name="probe"/> (n, ...input shape). Parameters are not changed; parameter gradients are left untouched.</summary>
+    /// <summary>
+    /// Θ on <paramref name="probe"/> (n, ...input shape). Parameters are not changed; parameter gradients are left untouched.
+    /// The model keeps the call's cotangent buffers for its next call (unless they exceed an eighth of the memory budget), and
+    /// a call that allocated more than 24 MiB of work buffers runs a full garbage collection before it returns.
+    /// </summary>
     public static NtkKernel Compute(Model model, Tensor probe, NtkOptions? options = null, Action<string>? progress = null)
     {
         options ??= new NtkOptions();

@@ -58,6 +58,7 @@ public static unsafe partial class SymmetricGram
             return _own[wi] = own;
         }
 
+        /// <summary>Gives the workers' triangles back to the array pool.</summary>
         public void Dispose()
         {
             for (int wi = 0; wi < _own.Length; wi++)

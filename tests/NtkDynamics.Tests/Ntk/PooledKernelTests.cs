@@ -83,6 +83,31 @@ public unsafe class PooledKernelTests
             }
     }
 
+    // A sum over column blocks given one at a time (a Jacobian's chunks), scaled once at the end: both paths.
+    [Theory]
+    [InlineData(7)]
+    [InlineData(100)]
+    public void SymmetricGramSumOfBlocksEqualsAAtScaled(int m)
+    {
+        int[] widths = [700, 33, 1300];
+        var blocks = widths.Select((k, b) => Random(m * k, (ulong)(20 + b))).ToArray();
+        var c = new double[m * m];
+        using (var sum = new SymmetricGram.Sum(m))
+        {
+            for (int b = 0; b < blocks.Length; b++)
+                fixed (float* pa = blocks[b]) sum.Add(widths[b], pa, widths[b]);
+            sum.AddTo(c, 0.5);
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int b = 0; b < blocks.Length; b++)
+                    for (int p = 0; p < widths[b]; p++) s += (double)blocks[b][i * widths[b] + p] * blocks[b][j * widths[b] + p];
+                Assert.True(Math.Abs(c[i * m + j] - 0.5 * s) < 1e-4 * Math.Max(1, Math.Abs(s)), $"({i},{j}): {c[i * m + j]} vs {0.5 * s}");
+            }
+    }
+
     // The patch Gram from the pixel Gram against the Gram of the patch rows, in float64; kernels 3 and 5, a non-square image,
     // and planes large enough (132 pixels) that the pixel Gram is taken in groups of one sample's rows. Full, or only the sample
     // blocks on and above the diagonal.
