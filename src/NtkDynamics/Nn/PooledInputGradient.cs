@@ -58,7 +58,7 @@ internal static unsafe class PooledInputGradient
                 for (int t0 = 0; t0 < perSample; t0 += T)
                 {
                     int tn = Math.Min(T, perSample - t0);
-                    for (int t = 0; t < tn; t++) Gather(pv + (long)((t0 + t) * n + i) * cout * q, valueAt, q * cout, ph + t * q * cout);
+                    for (int t = 0; t < tn; t++) Gather.Floats(pv + (long)((t0 + t) * n + i) * cout * q, valueAt, q * cout, ph + t * q * cout);
                     s.Acc.AsSpan(0, tn * plane).Clear();
                     for (int kh = 0; kh < kk; kh++)
                         for (int c0 = 0; c0 < kk * cin; c0 += block) // columns of one kernel row: contiguous in Wr and in acc
@@ -82,15 +82,6 @@ internal static unsafe class PooledInputGradient
         }, _ => { });
         GatherGemm.Count(2L * rows * q * cout * kp);
         return dx;
-    }
-
-    // h[e] = values[at[e]] for e < count: 8 at a time by one gather.
-    private static void Gather(float* values, int* at, int count, float* h)
-    {
-        int e = 0;
-        if (Avx2.IsSupported)
-            for (; e + 8 <= count; e += 8) Avx2.GatherVector256(values, Avx.LoadVector256(at + e), 4).Store(h + e);
-        for (; e < count; e++) h[e] = values[at[e]];
     }
 
     // acc (padded plane, channels last) -> dx (Cin, H·W) at the pixels' offsets `at`, times [x > 0] when x is given:

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NtkDynamics.Tensors;
 
@@ -17,13 +16,14 @@ namespace NtkDynamics.Nn;
 internal static unsafe class PooledPatchGram
 {
     // s: patch Gram tile, row (i - i0)·P + p for samples i in [i0, i0 + bi), column (j - j0)·P + p' for j in [j0, j0 + bj),
-    // row stride ld; when upper, only its sample blocks with j ≥ i hold values (a block with j < i is read transposed from (j, i)). c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q). gram: (R1, R2), or (n, n) for the trace.
+    // row stride ld; when upper, only its sample blocks with j ≥ i hold values (a block with j < i is read transposed from
+    // (j, i)). c1, c2: values (R, C, Q), row a·n + i; sources (n, C, Q); bySource: BySource(c1, i0, bi, n), found once for a
+    // row of tiles. gram: (R1, R2), or (n, n) for the trace.
     // Per pair (i, j) of the tile (j ≥ i on a diagonal tile of one group, the mirror image written too):
     //   T[a, c, q'] = Σ_q V1[a·n + i, c, q] S[(i, src(i, c, q)), (j, src(j, c, q'))]   (q over the values whose ReLU is on)
     //   gram[a·n + i, b·n + j] += scale Σ_cq' T[a, c, q'] V2[b·n + j, c, q']      (trace: gram[i, j] += scale Σ_a of a = b)
     // The pair's block of S (P x P) is copied first: its rows are a whole row of S apart, which the L1 cache cannot hold.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    // (values, active): BySource(c1, i0, bi, n), found once for a row of tiles.
     public static void Add(float* s, long ld, bool upper, int i0, int bi, int j0, int bj, OutputCotangents c1, (float[] Values, int[] Active) bySource,
         OutputCotangents c2, GramKind kind, int n, double scale, double[] gram)
     {
@@ -60,11 +60,7 @@ internal static unsafe class PooledPatchGram
                     int active = on[0];
                     for (int k = 0; k < active; k++)
                     {
-                        float* row = block + ps[(i * cout + c) * q + on[k + 1]] * p, to = picked + k * qv;
-                        int w = 0;
-                        if (Avx2.IsSupported)
-                            for (; w + 8 <= q; w += 8) Avx2.GatherVector256(row, Avx.LoadVector256(sj + w), 4).Store(to + w);
-                        for (; w < q; w++) to[w] = row[sj[w]];
+                        Gather.Floats(block + ps[(i * cout + c) * q + on[k + 1]] * p, sj, q, picked + k * qv);
                     }
                     float* vc = pv + (long)((i - i0) * cout + c) * q * g1; // (Q, g1): this channel's values, logits innermost
                     for (int a0 = 0; a0 < g1; a0 += Block)
