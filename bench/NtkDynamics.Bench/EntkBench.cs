@@ -47,7 +47,7 @@ public static class EntkBench
         int[] mlpWidths = only is "cnn" ? [] : quick ? [256] : [256, 1024, 4096];
         var cases = cnnWidths.Select(w => ("cnn", w)).Concat(mlpWidths.Select(w => ("mlp", w)))
             .SelectMany(c => new[] { (Model: c.Item1, Width: c.w, Kind: "trace"), (Model: c.Item1, Width: c.w, Kind: "full") }).ToList();
-        Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Native.Name}, {Threads} threads, every case in a child process; {rounds} round(s)");
+        Console.WriteLine($"# eNTK n={N} k=10; ours: {Blas.Describe(Blas.Native)}, {Threads} threads, every case in a child process; {rounds} round(s)");
         var ours = cases.ToDictionary(c => c, _ => new List<Result>());
         var theirs = cases.ToDictionary(c => c, _ => new List<(string Method, double? TimeS, double? PeakMb)>());
         for (int round = 1; round <= rounds; round++)
@@ -116,7 +116,7 @@ public static class EntkBench
     {
         int width = args.Length > 0 && int.TryParse(args[0], out int w) ? w : 2048;
         var model = Build("cnn", width);
-        Console.WriteLine($"# eNTK wide: paper CNN width {width}, trace, n={N}, k=10, {model.ParameterCount:N0} parameters; {Blas.Native.Name}, {Threads} threads");
+        Console.WriteLine($"# eNTK wide: paper CNN width {width}, trace, n={N}, k=10, {model.ParameterCount:N0} parameters; {Blas.Describe(Blas.Native)}, {Threads} threads");
         if (Blas.Native is OpenBlas open) open.SetThreads(Threads);
         double peak = GemmBench.Gflops(Blas.Native, 2048, 2048, 2048);
         Console.WriteLine($"  sgemm 2048^3 peak here: {peak:F1} GFLOP/s ({Blas.Native.Threads} threads)");
@@ -220,6 +220,5 @@ public static class EntkBench
             inner.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
 
-        public void SymmetricEigen(double* a, int n, double* values, bool vectors) => inner.SymmetricEigen(a, n, values, vectors);
     }
 }

@@ -21,7 +21,8 @@ public static class GemmBench
     public static void Run()
     {
         var backends = new List<IBlas> { ManagedBlas.Instance };
-        if (OpenBlas.TryLoad() is { } open) backends.Insert(0, open);
+        if (Blas.Native is OpenBlas open) backends.Insert(0, open);
+        Console.WriteLine($"# sgemm; {Blas.Describe(Blas.Native)}");
         foreach (var (m, n, k) in new[] { (1024, 1024, 1024), (2048, 2048, 2048), (64, 8192, 576), (128, 8192, 1152) })
             foreach (var be in backends)
                 Console.WriteLine($"sgemm {m}x{n}x{k} {be.Name,-9} {Gflops(be, m, n, k),7:F1} GFLOP/s ({be.Threads} threads)");

@@ -45,7 +45,7 @@ public static class TrainBench
     {
         bool quick = args.Contains("--quick"), noTorch = args.Contains("--no-torch");
         int[] widths = quick ? [16, 32] : [16, 32, 64, 128];
-        Console.WriteLine($"# train paper CNN, batch 128, 3x32x32; backend {Blas.Current.Name}, threads {Blas.Current.Threads}");
+        Console.WriteLine($"# train paper CNN, batch 128, 3x32x32; {Blas.Describe(Blas.Current)}");
         var ours = widths.ToDictionary(w => w, w =>
         {
             double ips = ImagesPerSecond(w);

@@ -91,30 +91,41 @@ public class BlasTests
         for (int i = 0; i < m * n; i++) Assert.Equal(r[i], c[i], 9);
     }
 
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public void SymmetricEigenOfKnownMatrix(string backend)
+    [Fact]
+    public void CoreIsChosenFromCpuFeatures()
     {
-        using var _ = Blas.Use(Get(backend));
-        // [[2,1],[1,2]] has eigenvalues 1 and 3 with vectors (1,-1)/√2 and (1,1)/√2.
-        var (w, v) = Blas.SymmetricEigen(new double[] { 2, 1, 1, 2 }, 2, vectors: true);
-        Assert.Equal(1.0, w[0], 12);
-        Assert.Equal(3.0, w[1], 12);
-        Assert.Equal(Math.Abs(v![2]), Math.Abs(v[3]), 12);
-        Assert.Equal(1 / Math.Sqrt(2), Math.Abs(v[2]), 12);
-        // Random symmetric: A v = λ v for every pair.
-        int n = 30;
-        var x = Random(n * n, 9);
-        var s = new double[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) s[i * n + j] = x[i * n + j] + x[j * n + i];
-        var (w2, v2) = Blas.SymmetricEigen(s, n, vectors: true);
-        for (int r = 0; r < n; r++)
-            for (int i = 0; i < n; i++)
-            {
-                double av = 0;
-                for (int j = 0; j < n; j++) av += s[i * n + j] * v2![r * n + j];
-                Assert.Equal(w2[r] * v2![r * n + i], av, 9);
-            }
-        Assert.True(w2.Zip(w2.Skip(1)).All(p => p.First <= p.Second));
+        Assert.Equal("Cooperlake", BlasCore.Choose(new("GenuineIntel", true, true, true, true, true))!.Name);
+        Assert.Equal("SkylakeX", BlasCore.Choose(new("GenuineIntel", true, true, true, true, false))!.Name);
+        Assert.Equal("Haswell", BlasCore.Choose(new("GenuineIntel", true, true, true, false, false))!.Name);
+        Assert.Equal("Zen", BlasCore.Choose(new("AuthenticAMD", true, true, true, false, false))!.Name);
+        Assert.Equal("Cooperlake", BlasCore.Choose(new("AuthenticAMD", true, true, true, true, true))!.Name); // Zen 4
+        Assert.Equal("Sandybridge", BlasCore.Choose(new("GenuineIntel", true, false, false, false, false))!.Name);
+        Assert.Null(BlasCore.Choose(new("GenuineIntel", false, false, false, false, false)));
+        Assert.True(BlasCore.Rank("Prescott") < BlasCore.Rank("Haswell"));
+        Assert.Equal(BlasCore.Rank("Haswell"), BlasCore.Rank("zen"));
+        Assert.True(BlasCore.Rank("SkylakeX") < BlasCore.Rank("Cooperlake"));
+    }
+
+    // With OPENBLAS_CORETYPE unset OpenBLAS loads the core chosen from cpuid, never its own Prescott fallback on a
+    // CPU with AVX; with it set (scripts/test-cores.sh) it loads what the user asked for, and warns when that is weaker.
+    [Fact]
+    public void OpenBlasRunsTheCoreChosenForThisCpuOrTheOneTheUserSet()
+    {
+        if (OpenBlas.TryLoad() is not { } open) return; // managed backend only: no cores
+        var best = BlasCore.ForThisCpu();
+        string? user = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE");
+        if (string.IsNullOrEmpty(user))
+        {
+            if (best is null) return;
+            Assert.Equal(best.Name, open.Core);
+            Assert.StartsWith("chosen by ntk", open.CoreReason);
+            Assert.Null(open.CoreWarning);
+        }
+        else
+        {
+            Assert.Equal(user, open.Core, ignoreCase: true);
+            Assert.Contains("set by the user", open.CoreReason);
+            Assert.Equal(best is not null && BlasCore.Rank(user) < BlasCore.Rank(best.Name), open.CoreWarning is not null);
+        }
     }
 }

@@ -17,6 +17,11 @@ public static unsafe class Blas
     /// <summary>The backend chosen at start-up (OpenBLAS if available).</summary>
     public static IBlas Native => Default.Value;
 
+    /// <summary>One line for logs and benchmark headers: "openblas (Cooperlake kernels, chosen by ntk: ...), 2 threads".</summary>
+    public static string Describe(IBlas backend) => backend is OpenBlas open
+        ? $"openblas ({open.Core} kernels, {open.CoreReason}), {open.Threads} threads{(open.CoreWarning is null ? "" : "; WARNING: " + open.CoreWarning)}"
+        : $"{backend.Name}, {backend.Threads} threads";
+
     /// <summary>Runs the calls of this async flow on <paramref name="backend"/> until disposed.</summary>
     public static IDisposable Use(IBlas backend)
     {
@@ -63,17 +68,10 @@ public static unsafe class Blas
             Current.Dgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
-    /// <summary>Eigenvalues of a symmetric matrix (row-major n x n), ascending; eigenvectors as rows of the returned matrix when asked.</summary>
-    public static (double[] Values, double[]? Vectors) SymmetricEigen(ReadOnlySpan<double> matrix, int n, bool vectors = false)
-    {
-        if (matrix.Length != n * n) throw new ArgumentException($"expected a {n}x{n} matrix, got {matrix.Length} elements");
-        var a = matrix.ToArray();
-        var w = new double[n];
-        if (n > 0)
-            fixed (double* pa = a) fixed (double* pw = w)
-                Current.SymmetricEigen(pa, n, pw, vectors);
-        return (w, vectors ? a : null);
-    }
+    /// <summary>Eigenvalues of a symmetric matrix (row-major n x n), ascending; eigenvectors as rows of the returned matrix
+    /// when asked. Deterministic and the same on every backend (<see cref="Tensors.SymmetricEigen"/>).</summary>
+    public static (double[] Values, double[]? Vectors) SymmetricEigen(ReadOnlySpan<double> matrix, int n, bool vectors = false) =>
+        Tensors.SymmetricEigen.Compute(matrix, n, vectors);
 
     private static void CheckExtent(int length, int rows, int cols, int ld, string name)
     {

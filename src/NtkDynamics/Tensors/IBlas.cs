@@ -18,8 +18,4 @@ public unsafe interface IBlas
     void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
 
     void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc);
-
-    /// <summary>Eigenvalues (ascending) and, when <paramref name="vectors"/>, eigenvectors of a symmetric n x n matrix,
-    /// overwritten in <paramref name="a"/> as rows (row r is the eigenvector of value r).</summary>
-    void SymmetricEigen(double* a, int n, double* values, bool vectors);
 }

@@ -4,8 +4,7 @@ using System.Numerics;
 namespace NtkDynamics.Tensors;
 
 /// <summary>
-/// Managed fallback for <see cref="IBlas"/>: packed, cache-blocked SIMD GEMM on all cores, and a cyclic
-/// Jacobi symmetric eigensolver. Deterministic: every output element is summed by one thread in a fixed order.
+/// Managed fallback for <see cref="IBlas"/>: packed, cache-blocked SIMD GEMM on all cores. Deterministic: every output element is summed by one thread in a fixed order.
 /// </summary>
 public sealed unsafe class ManagedBlas : IBlas
 {
@@ -150,56 +149,5 @@ public sealed unsafe class ManagedBlas : IBlas
                 for (; j < n; j++) ci[j] += x * row[j];
             }
         });
-    }
-
-    // Cyclic Jacobi: rotate away off-diagonal entries until they are below 1e-15 of the Frobenius norm.
-    public void SymmetricEigen(double* a, int n, double* values, bool vectors)
-    {
-        var m = new double[n * n];
-        for (int i = 0; i < n * n; i++) m[i] = a[i];
-        var v = new double[n * n];
-        for (int i = 0; i < n; i++) v[i * n + i] = 1;
-        double norm = 0;
-        foreach (var x in m) norm += x * x;
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0;
-            for (int p = 0; p < n; p++) for (int q = p + 1; q < n; q++) off += m[p * n + q] * m[p * n + q];
-            if (off <= 1e-30 * norm || off == 0) break;
-            for (int p = 0; p < n - 1; p++)
-                for (int q = p + 1; q < n; q++)
-                {
-                    double apq = m[p * n + q];
-                    if (apq == 0) continue;
-                    double theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
-                    double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    double cs = 1 / Math.Sqrt(t * t + 1), sn = t * cs;
-                    for (int r = 0; r < n; r++)
-                    {
-                        double mrp = m[r * n + p], mrq = m[r * n + q];
-                        m[r * n + p] = cs * mrp - sn * mrq;
-                        m[r * n + q] = sn * mrp + cs * mrq;
-                    }
-                    for (int r = 0; r < n; r++)
-                    {
-                        double mpr = m[p * n + r], mqr = m[q * n + r];
-                        m[p * n + r] = cs * mpr - sn * mqr;
-                        m[q * n + r] = sn * mpr + cs * mqr;
-                    }
-                    for (int r = 0; r < n; r++)
-                    {
-                        double vrp = v[r * n + p], vrq = v[r * n + q];
-                        v[r * n + p] = cs * vrp - sn * vrq;
-                        v[r * n + q] = sn * vrp + cs * vrq;
-                    }
-                }
-        }
-        var order = Enumerable.Range(0, n).OrderBy(i => m[i * n + i]).ToArray();
-        for (int r = 0; r < n; r++)
-        {
-            values[r] = m[order[r] * n + order[r]];
-            if (vectors)
-                for (int j = 0; j < n; j++) a[r * n + j] = v[j * n + order[r]];
-        }
     }
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace NtkDynamics.Tensors;
 
-/// <summary>OpenBLAS (cblas_sgemm, cblas_dgemm, LAPACK dsyevd) loaded at run time from libopenblas.so.0.</summary>
+/// <summary>OpenBLAS (cblas_sgemm, cblas_dgemm, and LAPACK dsyevd as a reference) loaded at run time from libopenblas.so.0.</summary>
 public sealed unsafe class OpenBlas : IBlas
 {
     private const int RowMajor = 101, NoTrans = 111, Trans = 112;
@@ -20,6 +20,15 @@ public sealed unsafe class OpenBlas : IBlas
     /// <summary>The build string OpenBLAS reports (kernel target, threading).</summary>
     public string Config { get; }
 
+    /// <summary>The kernel family OpenBLAS loaded (openblas_get_corename), e.g. "Cooperlake".</summary>
+    public string Core { get; }
+
+    /// <summary>Why this core: chosen by us from the CPU's features, set by the user, or OpenBLAS's own detection.</summary>
+    public string CoreReason { get; }
+
+    /// <summary>Set when the loaded core is weaker than the best this CPU can run (a one-line advice), else null.</summary>
+    public string? CoreWarning { get; }
+
     private OpenBlas(nint lib, string path)
     {
         LibraryPath = path;
@@ -30,12 +39,36 @@ public sealed unsafe class OpenBlas : IBlas
         _setThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(lib, "openblas_set_num_threads");
         var getConfig = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(lib, "openblas_get_config");
         Config = Marshal.PtrToStringAnsi((nint)getConfig()) ?? "";
+        var getCore = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(lib, "openblas_get_corename");
+        Core = Marshal.PtrToStringAnsi((nint)getCore()) ?? "";
+        var (best, reason) = CoreSelection.Value;
+        CoreReason = reason;
+        if (best is not null && BlasCore.Rank(Core) < BlasCore.Rank(best.Name))
+            CoreWarning = $"OpenBLAS runs its {Core} kernels, weaker than this CPU's best, {best.Name} ({best.Reason})"
+                + (UserCore is null ? "" : "; unset OPENBLAS_CORETYPE to get them");
     }
+
+    private static string? UserCore => Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } c ? c : null;
+
+    // Made once, before the library first loads: OpenBLAS reads OPENBLAS_CORETYPE from the C environment when it loads.
+    private static readonly Lazy<(BlasCore? Best, string Reason)> CoreSelection = new(() =>
+    {
+        var best = BlasCore.ForThisCpu();
+        if (UserCore is { } user) return (best, $"OPENBLAS_CORETYPE={user} set by the user");
+        if (best is null) return (null, "OpenBLAS's own detection (no AVX on this CPU)");
+        try { setenv("OPENBLAS_CORETYPE", best.Name, 1); } // unset or empty: ours
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return (best, $"OpenBLAS's own detection (could not set OPENBLAS_CORETYPE: {e.Message})");
+        }
+        return (best, $"chosen by ntk: {best.Reason}");
+    });
 
     /// <summary>Loads libopenblas.so.0, or returns null when it is not installed.</summary>
     public static OpenBlas? TryLoad()
     {
         QuietIdleThreads();
+        _ = CoreSelection.Value;
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so" })
         {
             if (!NativeLibrary.TryLoad(name, out var lib)) continue;
@@ -85,7 +118,10 @@ public sealed unsafe class OpenBlas : IBlas
         _dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
-    public void SymmetricEigen(double* a, int n, double* values, bool vectors)
+    /// <summary>LAPACK dsyevd on a symmetric row-major n x n matrix: eigenvalues ascending into <paramref name="values"/>,
+    /// eigenvectors (when asked) as rows of <paramref name="a"/>. Fast, but its last bits vary with OpenBLAS's threads and
+    /// core; the library uses <see cref="SymmetricEigen"/>, and this stays as the reference it is tested and timed against.</summary>
+    public void LapackEigen(double* a, int n, double* values, bool vectors)
     {
         // Column-major LAPACK on a symmetric matrix: the row-major input is its own transpose.
         // Eigenvectors come back as columns (column-major), i.e. rows of the row-major buffer.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NtkDynamics.Experiments;
 using NtkDynamics.Formats;
@@ -97,38 +96,29 @@ public class RunnerTests
         return JsonSerializer.Serialize(d);
     }));
 
+    // Reference and resumed run are both `ntk run` child processes, as a user would run them.
     [Fact]
     public void KilledAtSeveralPointsAndResumedEndsIdenticalToAnUninterruptedRun()
     {
         var dir = TempDir();
         string yaml = TinyYaml("kill", dir).Replace("epochs_per_task: 2", "epochs_per_task: 6");
         File.WriteAllText(Path.Combine(dir, "kill.yaml"), yaml);
-        var reference = Runner.Start(ExperimentConfig.Parse(yaml.Replace("name: kill", "name: reference")));
+        File.WriteAllText(Path.Combine(dir, "reference.yaml"), yaml.Replace("name: kill", "name: reference"));
+        NtkProcess.Run("run", Path.Combine(dir, "reference.yaml"), "--quiet");
+        var reference = new RunFolder(Path.Combine(dir, "reference"));
 
-        string ntk = Path.Combine(AppContext.BaseDirectory, "ntk.dll");
         var run = new RunFolder(Path.Combine(dir, "kill"));
         int kills = 0;
         foreach (int killAtRows in new[] { 4, 11, 19 })
         {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in kills == 0 ? new[] { ntk, "run", Path.Combine(dir, "kill.yaml"), "--quiet" } : new[] { ntk, "run", "--resume", run.Path, "--quiet" })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var clock = Stopwatch.StartNew();
-            while (!p.HasExited && clock.Elapsed.TotalSeconds < 60)
-            {
-                if (File.Exists(run.Metrics) && File.ReadAllLines(run.Metrics).Length >= killAtRows) break;
-                Thread.Sleep(5);
-            }
-            if (!p.HasExited) { p.Kill(entireProcessTree: true); kills++; }
-            p.WaitForExit();
+            string[] args = kills == 0 ? ["run", Path.Combine(dir, "kill.yaml"), "--quiet"] : ["run", "--resume", run.Path, "--quiet"];
+            if (NtkProcess.KillWhen(() => File.Exists(run.Metrics) && File.ReadAllLines(run.Metrics).Length >= killAtRows, args)) kills++;
         }
         Assert.True(kills >= 2, $"only {kills} kills landed");
         Assert.NotEqual("finished", run.ReadState());
-        var psiEnd = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-        foreach (var a in new[] { ntk, "run", "--resume", run.Path, "--quiet" }) psiEnd.ArgumentList.Add(a);
-        using (var p = Process.Start(psiEnd)!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+        NtkProcess.Run("run", "--resume", run.Path, "--quiet");
 
+        Assert.Equal("finished", reference.ReadState());
         Assert.Equal("finished", run.ReadState());
         Assert.Equal(Comparable(reference.Metrics), Comparable(run.Metrics));
         Assert.Equal(File.ReadAllText(reference.Accuracy), File.ReadAllText(run.Accuracy));

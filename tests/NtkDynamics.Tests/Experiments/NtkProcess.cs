@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace NtkDynamics.Tests.Experiments;
+
+/// <summary>Runs the built `ntk` as a child process, as a user would (its own OpenBLAS, threads and memory).</summary>
+internal static class NtkProcess
+{
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "ntk.dll");
+
+    private static ProcessStartInfo Info(string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
+    /// <summary>Starts `ntk ARGS` with its output captured (read it or leave it: it goes to a buffer, not a pipe that fills).</summary>
+    public static Process Start(params string[] args)
+    {
+        var p = Process.Start(Info(args))!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    /// <summary>Runs `ntk ARGS` to the end; asserts it exits 0.</summary>
+    public static void Run(params string[] args)
+    {
+        using var p = Process.Start(Info(args))!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"ntk {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+    }
+
+    /// <summary>Starts `ntk ARGS` and kills it (kill -9) once <paramref name="ready"/> holds, polling every 5 ms for at
+    /// most a minute; returns whether the kill landed before the process ended by itself.</summary>
+    public static bool KillWhen(Func<bool> ready, params string[] args)
+    {
+        using var p = Start(args);
+        var clock = Stopwatch.StartNew();
+        while (!p.HasExited && clock.Elapsed.TotalSeconds < 60 && !ready()) Thread.Sleep(5);
+        bool killed = false;
+        if (!p.HasExited) { p.Kill(entireProcessTree: true); killed = true; }
+        p.WaitForExit();
+        return killed;
+    }
+}
