@@ -59,6 +59,13 @@ internal static class RawData
         if (bad >= 0) throw new InputException($"{source}: bool element {bad} is neither 0 nor 1");
     }
 
+    /// <summary>The bytes of a primitive array (at most 2 GiB of them): its elements as stored, little-endian here.</summary>
+    internal static Span<byte> AsBytes(Array data, int itemSize)
+    {
+        CheckLittleEndian();
+        return Bytes(data, 0, checked(data.Length * itemSize));
+    }
+
     private static Span<byte> Bytes(Array data, long offset, int length) =>
         MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), (nint)offset), length);
 
