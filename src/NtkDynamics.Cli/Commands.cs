@@ -33,5 +33,11 @@ public static class Commands
             Console.Error.WriteLine($"ntk: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The file system refused (permissions, a full disk): .NET's message names the path.
+            Console.Error.WriteLine($"ntk: {e.Message.ReplaceLineEndings(" ")}");
+            return 1;
+        }
     }
 }

@@ -43,6 +43,9 @@ internal static class DataCommand
         var cmd = new Command("inspect", "Show counts per class and split, image shape and channel statistics; write a contact sheet") { name, sheet, split, perClass, size, noCache, seed };
         cmd.SetAction(r =>
         {
+            if (r.GetValue(perClass) <= 0) throw new InputException($"--per-class: must be positive, got {r.GetValue(perClass)}");
+            if (r.GetValue(sheet) is { } target && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(target))))
+                throw new InputException($"--sheet: folder {Path.GetDirectoryName(Path.GetFullPath(target))} does not exist");
             var source = DataSets.Find(r.GetValue(name)!);
             var watch = Stopwatch.StartNew();
             var options = new LoadOptions(r.GetValue(size), !r.GetValue(noCache), Log: line => Console.WriteLine($"  {line}"));
@@ -63,7 +66,6 @@ internal static class DataCommand
             var which = r.GetValue(split);
             string path = r.GetValue(sheet) ?? $"{data.Name}-{which.ToString().ToLowerInvariant()}.svg";
             int k = r.GetValue(perClass);
-            if (k <= 0) throw new InputException($"--per-class: must be positive, got {k}");
             ContactSheet.Write(data, which, k, r.GetValue(seed), path);
             Console.WriteLine();
             Console.WriteLine($"contact sheet: {Path.GetFullPath(path)} ({k} {which.ToString().ToLowerInvariant()} images per class, one row per class)");

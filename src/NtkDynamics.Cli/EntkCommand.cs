@@ -72,6 +72,10 @@ internal static class EntkCommand
         var model = BuildModel(a, batch.Images, dataClasses);
         var probe = Fit(model.Spec, batch);
         int k = model.Spec.Classes, logit = a.Logit ?? 0;
+        if (batch.Labels is { } given && Array.FindIndex(given, y => y >= k) is var stray and >= 0)
+            throw new InputException(a.Labels is { } labelFile
+                ? $"{labelFile}: label {given[stray]} at entry {stray} is out of range for a model with {k} classes"
+                : $"--classes: the model has {k} classes but the probe from {a.Data} has label {given[stray]}");
         if (kind == NtkKind.Logit && (uint)logit >= (uint)k) throw new InputException($"--logit: {logit} is not a logit of a model with {k} outputs");
 
         var options = new NtkOptions(kind, logit, (long)(a.BudgetGib * (1L << 30)), a.Method);

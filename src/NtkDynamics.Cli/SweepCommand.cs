@@ -32,13 +32,14 @@ internal static class SweepCommand
 
     private static int Submit(Sweep sweep, bool dryRun, string? cellList)
     {
-        sweep.WriteFolder();
         var states = sweep.States();
         int[] chosen = cellList is null
             ? Enumerable.Range(0, sweep.Cells.Count).Where(i => states[i] != "finished").ToArray()
             : ArraySpec.Parse(cellList).ToArray();
         if (chosen.FirstOrDefault(c => c < 0 || c >= sweep.Cells.Count, -1) is int bad && bad >= 0)
             throw new InputException($"--cells: cell {bad} is not in sweep {sweep.Name} (cells 0..{sweep.Cells.Count - 1})");
+        sweep.Validate();
+        sweep.WriteFolder();
         if (chosen.Length == 0) { Console.WriteLine($"sweep {sweep.Name}: every cell is finished; nothing to submit"); return 0; }
         var script = new SbatchScript(Path.GetFullPath(sweep.Source), Path.GetFullPath(sweep.Folder), Directory.GetCurrentDirectory(),
             SweepRunner.SelfCommand(), chosen, sweep.Slurm, $"ntk-{sweep.Name}");
@@ -61,8 +62,8 @@ internal static class SweepCommand
         cmd.SetAction(r =>
         {
             var sweep = Sweep.Load(r.GetValue(file)!);
-            sweep.WriteFolder();
             int index = r.GetValue(cell);
+            sweep.CellConfig(index);
             new ProgressView(r.GetValue(quiet)).Show(observe => sweep.RunCell(index, observe, StopSignal.Token()));
             return RunSummary.Print(sweep.Run(index));
         });

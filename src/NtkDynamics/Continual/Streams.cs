@@ -6,7 +6,7 @@ namespace NtkDynamics.Continual;
 /// <summary>
 /// Builders of task streams from plain values (what a config file holds). Every bad value is an InputException naming
 /// its config key (stream.tasks, stream.classes_per_task, stream.class_order, stream.shifts, stream.set0, stream.set1,
-/// stream.alphas, stream.train_size, stream.test_size, stream.tasks[i].classes, …).
+/// stream.alphas, stream.train_size, stream.test_size, stream.tasks_list[i].classes, …).
 /// </summary>
 public static class Streams
 {
@@ -95,13 +95,13 @@ public static class Streams
     /// </summary>
     public static TaskStream Custom(ImageDataset data, IReadOnlyList<TaskSpec> tasks, ulong seed = 0, StreamOptions? options = null)
     {
-        if (tasks.Count == 0) throw new InputException("stream.tasks: give at least one task");
+        if (tasks.Count == 0) throw new InputException("stream.tasks_list: give at least one task");
         var plans = new List<TaskPlan>();
         int[]? first = null;
         for (int t = 0; t < tasks.Count; t++)
         {
             var spec = tasks[t];
-            string key = $"stream.tasks[{t}]";
+            string key = $"stream.tasks_list[{t}]";
             int[] classes = ClassList(data, spec.Classes, key + ".classes");
             if (classes.Length == 0) throw new InputException($"{key}.classes: a task needs at least one class");
             double[] weights = Weights(spec, classes.Length, key);
@@ -184,5 +184,5 @@ public static class Streams
     }
 }
 
-/// <summary>One task of a custom stream (key stream.tasks[i]): its classes, optional weights, optional sizes (null: all images).</summary>
+/// <summary>One task of a custom stream (key stream.tasks_list[i]): its classes, optional weights, optional sizes (null: all images).</summary>
 public sealed record TaskSpec(int[] Classes, double[]? Weights = null, int? TrainSize = null, int? TestSize = null, string? Name = null);

@@ -20,8 +20,8 @@ public static class CifarBinary
     {
         var names = ClassNames(Path.Combine(dir, "batches.meta.txt"), 10);
         var trainFiles = Enumerable.Range(1, 5).Select(i => Path.Combine(dir, $"data_batch_{i}.bin")).ToArray();
-        var train = ReadRecords(trainFiles, labelBytes: 1, labelIndex: 0, numClasses: 10);
-        var test = ReadRecords([Path.Combine(dir, "test_batch.bin")], labelBytes: 1, labelIndex: 0, numClasses: 10);
+        var train = ReadRecords(trainFiles, labelIndex: 0, classesPerLabel: [10]);
+        var test = ReadRecords([Path.Combine(dir, "test_batch.bin")], labelIndex: 0, classesPerLabel: [10]);
         return new ImageDataset(name, dir, names, train, test);
     }
 
@@ -34,18 +34,19 @@ public static class CifarBinary
         int numClasses = coarse ? 20 : 100;
         var names = ClassNames(Path.Combine(dir, coarse ? "coarse_label_names.txt" : "fine_label_names.txt"), numClasses);
         int labelIndex = coarse ? 0 : 1;
-        var train = ReadRecords([Path.Combine(dir, "train.bin")], 2, labelIndex, numClasses);
-        var test = ReadRecords([Path.Combine(dir, "test.bin")], 2, labelIndex, numClasses);
+        var train = ReadRecords([Path.Combine(dir, "train.bin")], labelIndex, [20, 100]);
+        var test = ReadRecords([Path.Combine(dir, "test.bin")], labelIndex, [20, 100]);
         return new ImageDataset(name, dir, names, train, test);
     }
 
     /// <summary>
-    /// Reads fixed-size records (labelBytes label bytes, then 3072 pixel bytes) from the files in order;
-    /// the label is byte <paramref name="labelIndex"/> of each record's label bytes.
+    /// Reads fixed-size records (one byte per label kind, then 3072 pixel bytes) from the files in order; label byte b must
+    /// be below <paramref name="classesPerLabel"/>[b] (CIFAR-100's coarse and fine labels are both checked); the label
+    /// kept is byte <paramref name="labelIndex"/>.
     /// </summary>
-    private static ImageSplit ReadRecords(string[] files, int labelBytes, int labelIndex, int numClasses)
+    private static ImageSplit ReadRecords(string[] files, int labelIndex, int[] classesPerLabel)
     {
-        int record = labelBytes + Pixels;
+        int labelBytes = classesPerLabel.Length, record = labelBytes + Pixels;
         long total = 0;
         foreach (string file in files)
         {
@@ -63,10 +64,10 @@ public static class CifarBinary
             byte[] bytes = File.ReadAllBytes(file);
             for (int offset = 0; offset < bytes.Length; offset += record, n++)
             {
-                int y = bytes[offset + labelIndex];
-                if (y >= numClasses)
-                    throw new InputException($"{file}: label {y} at byte offset {offset + labelIndex} (record {offset / record}) is out of range for {numClasses} classes");
-                labels[n] = y;
+                for (int b = 0; b < labelBytes; b++)
+                    if (bytes[offset + b] >= classesPerLabel[b])
+                        throw new InputException($"{file}: label {bytes[offset + b]} at byte offset {offset + b} (record {offset / record}) is out of range for {classesPerLabel[b]} classes");
+                labels[n] = bytes[offset + labelIndex];
                 bytes.AsSpan(offset + labelBytes, Pixels).CopyTo(pixels.AsSpan(n * Pixels));
             }
         }

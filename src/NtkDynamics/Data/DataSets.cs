@@ -27,7 +27,7 @@ public sealed class DataSource
     public ImageDataset Load(LoadOptions? options = null)
     {
         if (Location is null || _load is null)
-            throw new InputException($"data.name: data set {Name} not found; looked in {string.Join(", ", Searched)} (set NTK_DATA to its parent folder)");
+            throw new InputException($"data.dataset: data set {Name} not found; looked in {string.Join(", ", Searched)} (set NTK_DATA to its parent folder)");
         options ??= new LoadOptions();
         if (options.ImageSize is <= 0) throw new InputException($"data.image_size: must be positive, got {options.ImageSize}");
         var data = _load(Location, options);
@@ -102,7 +102,7 @@ public static class DataSets
     {
         if (KnownSets.FirstOrDefault(k => k.Name == nameOrPath.ToLowerInvariant()) is { } known) return Resolve(known);
         if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath)) return FromPath(Path.GetFullPath(nameOrPath));
-        throw new InputException($"data.name: {nameOrPath} is neither a known data set ({string.Join(", ", Names)}) nor an existing path");
+        throw new InputException($"data.dataset: {nameOrPath} is neither a known data set ({string.Join(", ", Names)}) nor an existing path");
     }
 
     /// <summary>Finds and loads in one step.</summary>
@@ -121,21 +121,39 @@ public static class DataSets
     {
         string name = Path.GetFileName(path.TrimEnd('/'));
         var loader = Loader(path, name)
-            ?? throw new InputException($"data.name: {path} is not a data set (expected cifar-10-batches-bin, cifar-100-binary, IDX files, <split>/<class>/*.jpg folders or a .tar[.gz] of them)");
+            ?? throw new InputException($"data.dataset: {path} is not a data set (expected a cifar-10-batches-bin or cifar-100-binary folder or a folder holding one, IDX files, <split>/<class>/*.jpg folders or a .tar[.gz] of them)");
         return new DataSource(name, FormatOf(path), path, [path], loader);
     }
 
-    private static string FormatOf(string path) =>
-        CifarBinary.IsCifar10(path) ? "CIFAR-10 binary" : CifarBinary.IsCifar100(path) ? "CIFAR-100 binary (fine labels)"
-        : Idx.IsIdxDirectory(path) ? "IDX" : "JPEG image folders";
+    private static string FormatOf(string path)
+    {
+        string dir = CifarRoot(path) ?? path;
+        return CifarBinary.IsCifar10(dir) ? "CIFAR-10 binary" : CifarBinary.IsCifar100(dir) ? "CIFAR-100 binary (fine labels)"
+            : Idx.IsIdxDirectory(path) ? "IDX" : "JPEG image folders";
+    }
+
+    /// <summary>
+    /// The cifar-10-batches-bin or cifar-100-binary folder inside <paramref name="path"/> (a torchvision-style root), or null;
+    /// a root holding both is ambiguous.
+    /// </summary>
+    private static string? CifarRoot(string path)
+    {
+        if (!Directory.Exists(path) || CifarBinary.IsCifar10(path) || CifarBinary.IsCifar100(path)) return null;
+        string[] inside = [.. new[] { "cifar-10-batches-bin", "cifar-100-binary" }.Select(f => Path.Combine(path, f)).Where(Directory.Exists)];
+        if (inside.Length > 1)
+            throw new InputException($"data.dataset: {path} holds both cifar-10-batches-bin and cifar-100-binary; name one of them (or use cifar10 / cifar100 with NTK_DATA={path})");
+        return inside.Length == 1 ? inside[0] : null;
+    }
 
     /// <summary>The loader for the data at <paramref name="path"/> by its contents, or null when it is none of the formats.</summary>
     private static Func<string, LoadOptions, ImageDataset>? Loader(string path, string name)
     {
+        if (CifarRoot(path) is { } inner) return Loader(inner, name) is { } load ? (_, o) => load(inner, o) : null;
         if (Directory.Exists(path) && CifarBinary.IsCifar10(path)) return (p, _) => CifarBinary.LoadCifar10(p, name);
         if (Directory.Exists(path) && CifarBinary.IsCifar100(path)) return (p, _) => CifarBinary.LoadCifar100(p, coarse: name == "cifar100-coarse", name);
         if (Directory.Exists(path) && Idx.IsIdxDirectory(path))
-            return (p, _) => Idx.LoadDirectory(p, name, name.Contains("fashion", StringComparison.OrdinalIgnoreCase) ? Idx.FashionMnistClasses : null);
+            return (p, _) => Idx.LoadDirectory(p, name, name.Contains("fashion", StringComparison.OrdinalIgnoreCase) ? Idx.FashionMnistClasses
+                : name.Equals("mnist", StringComparison.OrdinalIgnoreCase) ? Idx.DigitClasses : null);
         if (ImageFolder.IsImageFolder(path)) return (p, o) => LoadImageFolder(p, name, o);
         return null;
     }

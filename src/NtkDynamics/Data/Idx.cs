@@ -13,6 +13,9 @@ public static class Idx
     public static readonly string[] FashionMnistClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
+    /// <summary>MNIST's class names: the digits.</summary>
+    public static readonly string[] DigitClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
     /// <summary>The path of <c>{prefix}-{kind}-idx{n}-ubyte</c> in <paramref name="dir"/>, plain or .gz; null when neither exists.</summary>
     private static string? Find(string dir, string prefix, string kind)
     {
@@ -48,17 +51,36 @@ public static class Idx
         return Build(name, source, classNames, Read(trainImages, trainLabels), Read(testImages, testLabels), trainLabels, testLabels);
     }
 
+    /// <summary>
+    /// With class names, every label must be below their count. Without, the classes are 0 .. K-1 with K - 1 the largest
+    /// label, and every one of them must have images (so one stray label such as 99 in a 10-class set is an error naming
+    /// its file and entry, not 90 empty classes).
+    /// </summary>
     private static ImageDataset Build(string name, string source, IReadOnlyList<string>? classNames,
         ImageSplit train, ImageSplit test, string trainLabels, string testLabels)
     {
-        if (classNames is not null)
-        {
-            CheckRange(train.Labels, classNames.Count, trainLabels);
-            CheckRange(test.Labels, classNames.Count, testLabels);
-        }
-        int numClasses = classNames?.Count ?? train.Labels.Concat(test.Labels).DefaultIfEmpty(-1).Max() + 1;
+        int numClasses = classNames?.Count ?? CountClasses([(train.Labels, trainLabels), (test.Labels, testLabels)]);
+        CheckRange(train.Labels, numClasses, trainLabels);
+        CheckRange(test.Labels, numClasses, testLabels);
         var names = classNames ?? Enumerable.Range(0, numClasses).Select(i => i.ToString()).ToArray();
         return new ImageDataset(name, source, names, train, test);
+    }
+
+    private static int CountClasses((int[] Labels, string File)[] files)
+    {
+        var present = new bool[257];
+        foreach (var (labels, _) in files)
+            foreach (int y in labels) present[y] = true;
+        int missing = Array.IndexOf(present, false);
+        if (missing == 0) throw new InputException($"{files[0].File}: no labels, so no classes");
+        foreach (var (labels, file) in files)
+        {
+            int stray = Array.FindIndex(labels, y => y > missing);
+            if (stray < 0) continue;
+            int next = Array.IndexOf(present, true, missing);
+            throw new InputException($"{file}: label {labels[stray]} at entry {stray} (byte offset {8 + stray}) is out of range: labels must be 0..K-1 with every class present, but {(next - 1 == missing ? $"class {missing} has" : $"classes {missing}..{next - 1} have")} no images");
+        }
+        return missing;
     }
 
     private static void CheckRange(int[] labels, int numClasses, string file)

@@ -26,7 +26,9 @@ public sealed class ConfigNode
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlDotNet.Core.YamlException e) { throw new InputException($"{source}: not valid YAML/JSON at line {e.Start.Line}, column {e.Start.Column}: {e.Message.Split('\n')[0]}"); }
-        if (stream.Documents.Count == 0) return new ConfigNode(new YamlMappingNode(), source, "");
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            throw new InputException($"{source}: the file is empty (expected a mapping of keys: model:, data:, stream:, ...; write {{}} for every default)");
+        if (stream.Documents.Count > 1) throw new InputException($"{source}: holds {stream.Documents.Count} YAML documents (---), expected one");
         if (stream.Documents[0].RootNode is not YamlMappingNode map)
             throw new InputException($"{source}: the top level must be a mapping of keys (model:, data:, ...)");
         return new ConfigNode(map, source, "");
@@ -157,7 +159,8 @@ public sealed class ConfigNode
     {
         foreach (var (k, _) in _map.Children)
         {
-            string name = ((YamlScalarNode)k).Value!;
+            if (k is not YamlScalarNode { Value: { } name })
+                throw new InputException($"{Source}: {(Path.Length == 0 ? "a key" : $"a key in {Path}")} at line {k.Start.Line} is not a plain name");
             if (!_read.Contains(name))
                 throw new InputException($"{Source}: unknown key '{Key(name)}'{(_read.Count > 0 ? $" (allowed here: {string.Join(", ", _read.Order())})" : "")}");
         }

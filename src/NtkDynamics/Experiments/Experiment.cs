@@ -4,41 +4,86 @@ using NtkDynamics.Nn;
 
 namespace NtkDynamics.Experiments;
 
-/// <summary>The objects a config describes: the task stream (with its data) and the freshly initialised model.</summary>
+/// <summary>
+/// The objects a config describes: the task stream (with its data) and the freshly initialised model. Building them is
+/// also the complete check of a config against its data set, so it happens before anything is written (a run folder,
+/// a sweep's cells): each section is checked in its own step of <see cref="Build"/>, and every problem is one
+/// <see cref="InputException"/> that starts with the config's source and names the key.
+/// </summary>
 public sealed class Experiment
 {
     public ExperimentConfig Config { get; }
     public TaskStream Stream { get; }
     public Model Model { get; }
+    /// <summary>Optimiser steps of the whole run, task by task.</summary>
+    public Schedule Schedule { get; }
 
-    private Experiment(ExperimentConfig config, TaskStream stream, Model model) { Config = config; Stream = stream; Model = model; }
+    private Experiment(ExperimentConfig config, TaskStream stream, Model model, Schedule schedule)
+    {
+        Config = config; Stream = stream; Model = model; Schedule = schedule;
+    }
 
-    public static Experiment Build(ExperimentConfig config, Action<string>? log = null)
+    /// <summary>
+    /// Loads the data (through <paramref name="data"/> when given, so a sweep loads each data set once), builds the stream
+    /// and the model and checks every section against them. Writes nothing.
+    /// </summary>
+    public static Experiment Build(ExperimentConfig config, Action<string>? log = null, DataCache? data = null)
+    {
+        try
+        {
+            var set = LoadData(config, data ?? new DataCache(), log);
+            var stream = BuildStream(config, set);
+            var model = BuildModel(config, set, stream);
+            var schedule = CheckSchedule(config, stream);
+            return new Experiment(config, stream, model, schedule);
+        }
+        catch (InputException e) when (!e.Message.StartsWith(config.Source + ": ", StringComparison.Ordinal))
+        {
+            throw new InputException($"{config.Source}: {e.Message}");
+        }
+    }
+
+    // data: the data set exists, reads cleanly (labels in range), and has the per-class subsets asked for.
+    private static ImageDataset LoadData(ExperimentConfig config, DataCache cache, Action<string>? log)
     {
         var d = config.Data;
-        var data = DataSets.Load(d.Dataset, new LoadOptions(d.ImageSize, d.Cache, Log: log));
-        if (d.TrainPerClass is not null || d.TestPerClass is not null)
-            data = data.Subset(d.TrainPerClass, d.TestPerClass, config.Seed);
+        var set = cache.Load(d.Dataset, new LoadOptions(d.ImageSize, d.Cache, Log: log));
+        return d.TrainPerClass is not null || d.TestPerClass is not null ? set.Subset(d.TrainPerClass, d.TestPerClass, config.Seed) : set;
+    }
+
+    // stream: classes named exist, shifts and mixture sets are in range, every task and probe has the images it draws.
+    private static TaskStream BuildStream(ExperimentConfig config, ImageDataset data)
+    {
         var s = config.Stream;
         var options = new StreamOptions(s.Head == "task-incremental" ? HeadKind.TaskIncremental : HeadKind.ClassIncremental, s.ProbeSize,
             s.ProbeSplit == "train" ? Split.Train : Split.Test);
-        var stream = s.Kind switch
+        return s.Kind switch
         {
             "class-split" => Streams.ClassSplit(data, s.Tasks, s.ClassesPerTask, s.ClassOrder, s.Shuffle, config.Seed, options),
             "class-overlap" => Streams.ClassOverlap(data, s.ClassesPerTask, s.Shifts, s.ClassOrder, config.Seed, options),
-            "frequency-mixture" => Streams.FrequencyMixture(data, s.Alphas,
-                s.TrainSize ?? throw new InputException("stream.train_size: a frequency mixture needs the number of train images per task"),
-                s.TestSize ?? throw new InputException("stream.test_size: a frequency mixture needs the number of test images per task"),
-                s.Set0, s.Set1, config.Seed, options),
+            "frequency-mixture" => Streams.FrequencyMixture(data, s.Alphas, s.TrainSize!.Value, s.TestSize!.Value, s.Set0, s.Set1, config.Seed, options),
             _ => Streams.Custom(data, s.Custom, config.Seed, options),
         };
+    }
+
+    // model: the architecture fits the data's image shape and the stream's classes.
+    private static Model BuildModel(ExperimentConfig config, ImageDataset data, TaskStream stream)
+    {
         var m = config.Model;
         if (m.Kind == "cnn" && data.Height != data.Width)
-            throw new InputException($"data: the CNN needs square images, {d.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
+            throw new InputException($"data.image_size: the CNN needs square images, {config.Data.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
         var spec = m.Kind == "cnn"
             ? ModelSpec.Cnn(m.Width, data.Channels, data.Height, stream.NumClasses)
             : ModelSpec.Mlp([data.Channels, data.Height, data.Width], m.Hidden, stream.NumClasses);
         Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
-        return new Experiment(config, stream, spec.Build(par, config.Seed));
+        return spec.Build(par, config.Seed);
+    }
+
+    // train, ntk, eval, checkpoint: the schedule they give over the stream's tasks has at least one step.
+    private static Schedule CheckSchedule(ExperimentConfig config, TaskStream stream)
+    {
+        var schedule = new Schedule(stream.Tasks.Select(t => t.TrainIndices.Length).ToArray(), config);
+        if (schedule.TotalSteps < 1) throw new InputException("train: the run has no training steps");
+        return schedule;
     }
 }

@@ -57,42 +57,97 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         checkpoint: {every_steps: 50}
         """;
 
+    /// <summary>
+    /// Reads every section of a config. Each section has its own reader below; a new section adds one (and, when its
+    /// values must be checked against the data set or the model, a step in <see cref="Experiment.Build"/>). Keys that the
+    /// chosen kind does not use are errors unless they hold their default (so a resolved config.yaml reads back).
+    /// </summary>
     public static ExperimentConfig FromNode(ConfigNode root, string defaultName)
     {
         string name = root.String("name", defaultName)!;
-        if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' '))
+        if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' ') || name is "." or "..")
             throw root.Error("name", $"'{name}' cannot be a folder name (use letters, digits, '-', '_')");
         ulong seed = (ulong)root.Int("seed", 0, min: 0)!.Value;
         string output = root.String("output", "runs")!;
+        if (output.Length == 0) throw root.Error("output", "must name a folder");
+        var model = ReadModel(root.Child("model"));
+        var data = ReadData(root.Child("data"));
+        var stream = ReadStream(root.Child("stream"));
+        var train = ReadTrain(root.Child("train"), model);
+        var ntk = ReadNtk(root.Child("ntk"));
+        var eval = ReadEval(root.Child("eval"));
+        var checkpoint = ReadCheckpoint(root.Child("checkpoint"));
+        root.RejectUnknown();
+        return new ExperimentConfig(name, seed, output, model, data, stream, train, ntk, eval, checkpoint) { Source = root.Source };
+    }
 
-        var m = root.Child("model");
+    /// <summary>The file (or sweep cell) the config was read from, named first in every error about it.</summary>
+    public string Source { get; init; } = "config";
+
+    private static ModelConfig ReadModel(ConfigNode m)
+    {
         string kind = m.Choice("kind", "cnn", "cnn", "mlp");
-        var model = new ModelConfig(kind, m.Int("width", 32, min: 1)!.Value,
-            m.Ints("hidden") ?? (kind == "mlp" ? [256, 256] : []),
-            m.Choice("parametrisation", "standard", "standard", "kaiming", "ntk"),
-            m.Double("sigma_w", Math.Sqrt(2))!.Value, m.Double("sigma_b", 0.1)!.Value);
-        if (model.Hidden.Any(h => h < 1)) throw m.Error("hidden", "sizes must be >= 1");
+        var hidden = m.Ints("hidden");
+        if (kind != "mlp" && hidden is { Length: > 0 }) throw m.Error("hidden", $"only for kind mlp (this model is {kind})");
+        if (hidden is not null && hidden.Any(h => h < 1)) throw m.Error("hidden", "sizes must be >= 1");
+        hidden ??= kind == "mlp" ? [256, 256] : [];
+        string parametrisation = m.Choice("parametrisation", "standard", "standard", "kaiming", "ntk");
+        double sigmaW = m.Double("sigma_w", Math.Sqrt(2))!.Value, sigmaB = m.Double("sigma_b", 0.1)!.Value;
+        if (parametrisation != "ntk")
+            foreach (var (key, value, fallback) in new[] { ("sigma_w", sigmaW, Math.Sqrt(2)), ("sigma_b", sigmaB, 0.1) })
+                if (value != fallback) throw m.Error(key, $"only for parametrisation ntk (this model is {parametrisation})");
+        return new ModelConfig(kind, m.Int("width", 32, min: 1)!.Value, hidden,
+            parametrisation, sigmaW, sigmaB);
+    }
 
-        var d = root.Child("data");
-        var data = new DataConfig(d.String("dataset", "embedded")!, d.Int("train_per_class", null, 1), d.Int("test_per_class", null, 1),
-            d.Int("image_size", null, 8), d.Bool("cache", true));
+    private static DataConfig ReadData(ConfigNode d)
+    {
+        string dataset = d.String("dataset", "embedded")!;
+        if (dataset.Length == 0) throw d.Error("dataset", "must name a data set (see `ntk data list`) or a path");
+        return new DataConfig(dataset, d.Int("train_per_class", null, 1), d.Int("test_per_class", null, 1), d.Int("image_size", null, 8), d.Bool("cache", true));
+    }
 
-        var s = root.Child("stream");
+    private static StreamConfig ReadStream(ConfigNode s)
+    {
         var custom = s.Children("tasks_list").Select(t =>
         {
             var classes = t.Ints("classes") ?? throw t.Error("classes", "each task needs its classes");
-            var spec = new TaskSpec(classes, t.Doubles("weights"), t.Int("train_size", null, 1), t.Int("test_size", null, 1), t.String("name"));
-            return spec;
+            return new TaskSpec(classes, t.Doubles("weights"), t.Int("train_size", null, 1), t.Int("test_size", null, 1), t.String("name"));
         }).ToList();
-        string streamKind = s.Choice("kind", custom.Count > 0 ? "custom" : "class-split", "class-split", "class-overlap", "frequency-mixture", "custom");
-        var stream = new StreamConfig(streamKind, s.Int("tasks", 2, 1)!.Value, s.Int("classes_per_task", 5, 1)!.Value,
+        string kind = s.Choice("kind", custom.Count > 0 ? "custom" : "class-split", "class-split", "class-overlap", "frequency-mixture", "custom");
+        var stream = new StreamConfig(kind, s.Int("tasks", 2, 1)!.Value, s.Int("classes_per_task", 5, 1)!.Value,
             s.Ints("class_order"), s.Bool("shuffle", false), s.Ints("shifts") ?? [5], s.Ints("set0"), s.Ints("set1"),
             s.Doubles("alphas") ?? [0.1, 0.9], s.Int("train_size", null, 1), s.Int("test_size", null, 1), custom,
             s.Choice("head", "class-incremental", "class-incremental", "task-incremental"), s.Int("probe_size", 32, 1)!.Value,
             s.Choice("probe_split", "test", "test", "train"));
-        if (streamKind == "custom" && custom.Count == 0) throw s.Error("tasks_list", "a custom stream needs a list of tasks");
+        if (kind == "custom" && custom.Count == 0) throw s.Error("tasks_list", "a custom stream needs a list of tasks");
+        if (kind == "frequency-mixture")
+        {
+            if (stream.TrainSize is null) throw s.Error("train_size", "a frequency mixture needs the number of train images per task");
+            if (stream.TestSize is null) throw s.Error("test_size", "a frequency mixture needs the number of test images per task");
+        }
+        // The keys each kind reads; any other kind-specific key must hold its default.
+        string[] uses = kind switch
+        {
+            "class-split" => ["tasks", "classes_per_task", "class_order", "shuffle"],
+            "class-overlap" => ["classes_per_task", "shifts", "class_order"],
+            "frequency-mixture" => ["alphas", "set0", "set1", "train_size", "test_size"],
+            _ => ["tasks_list"],
+        };
+        var unused = new (string Key, bool IsDefault)[]
+        {
+            ("tasks", stream.Tasks == 2), ("classes_per_task", stream.ClassesPerTask == 5), ("class_order", stream.ClassOrder is null),
+            ("shuffle", !stream.Shuffle), ("shifts", stream.Shifts is [5]), ("alphas", stream.Alphas is [0.1, 0.9]), ("set0", stream.Set0 is null),
+            ("set1", stream.Set1 is null), ("train_size", stream.TrainSize is null), ("test_size", stream.TestSize is null), ("tasks_list", custom.Count == 0),
+        };
+        foreach (var (key, isDefault) in unused)
+            if (!isDefault && !uses.Contains(key))
+                throw s.Error(key, $"not used by a {kind} stream (it reads {string.Join(", ", uses)})");
+        return stream;
+    }
 
-        var t = root.Child("train");
+    private static TrainConfig ReadTrain(ConfigNode t, ModelConfig model)
+    {
         string lr = t.String("lr", "0.01")!;
         double lrValue = Formula.Evaluate(lr, new Dictionary<string, double> { ["width"] = model.Width }, $"{t.Source}: {t.Key("lr")}");
         if (lrValue <= 0) throw t.Error("lr", $"must be positive, got {lrValue}");
@@ -101,22 +156,28 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             t.Choice("loss", "cross-entropy", "cross-entropy", "mse"));
         if (train.Momentum is < 0 or >= 1) throw t.Error("momentum", $"must be in [0, 1), got {train.Momentum}");
         if (train.WeightDecay < 0) throw t.Error("weight_decay", $"must be >= 0, got {train.WeightDecay}");
+        if (train.Nesterov && train.Momentum == 0) throw t.Error("nesterov", "needs a momentum > 0");
+        return train;
+    }
 
-        var n = root.Child("ntk");
+    private static NtkConfig ReadNtk(ConfigNode n)
+    {
         var ntk = new NtkConfig(n.Int("every", 10, 1)!.Value, n.Choice("kind", "trace", "trace", "full", "logit"),
             n.Int("dense_window", 0, 0)!.Value, n.Int("dense_every", 1, 1)!.Value, n.Bool("save_kernels", true),
             n.Double("budget_gib", 3)!.Value, n.Choice("method", "auto", "auto", "patch-gram", "per-sample"), n.Int("top_eigenvalues", 5, 1)!.Value);
         if (ntk.BudgetGiB <= 0) throw n.Error("budget_gib", "must be positive");
-
-        var e = root.Child("eval");
-        var eval = new EvalConfig(e.Int("every_epochs", 1, 1)!.Value, e.Int("every_steps", null, 1), e.Int("batch_size", 500, 1)!.Value);
-
-        var c = root.Child("checkpoint");
-        var checkpoint = new CheckpointConfig(c.Int("every_steps", 100, 1)!.Value, c.Int("keep", 2, 1)!.Value);
-
-        root.RejectUnknown();
-        return new ExperimentConfig(name, seed, output, model, data, stream, train, ntk, eval, checkpoint);
+        if (ntk.DenseWindow == 0 && ntk.DenseEvery != 1) throw n.Error("dense_every", "only with a dense_window > 0");
+        return ntk;
     }
+
+    private static EvalConfig ReadEval(ConfigNode e)
+    {
+        var eval = new EvalConfig(e.Int("every_epochs", 1, 1)!.Value, e.Int("every_steps", null, 1), e.Int("batch_size", 500, 1)!.Value);
+        if (eval.EverySteps is not null && eval.EveryEpochs != 1) throw e.Error("every_epochs", "give every_epochs or every_steps, not both");
+        return eval;
+    }
+
+    private static CheckpointConfig ReadCheckpoint(ConfigNode c) => new(c.Int("every_steps", 100, 1)!.Value, c.Int("keep", 2, 1)!.Value);
 
     /// <summary>The fully resolved config as YAML: loading it gives this config back.</summary>
     public string ToYaml()

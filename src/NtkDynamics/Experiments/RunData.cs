@@ -87,7 +87,7 @@ public sealed class RunData
             Tasks = ReadTasks(stream),
             Measurements = ReadMeasurements(metrics),
             Evaluations = Optional("accuracy.csv") is { } csv ? ReadEvaluations(csv) : [],
-            Status = Optional("status.json") is { } st ? ReadStatus(st) : null,
+            Status = new RunFolder(folder).ReadStatus(),
             Summary = Optional("summary.json") is { } sum ? ReadSummary(sum) : null,
         };
     }
@@ -155,13 +155,6 @@ public sealed class RunData
             rows.Add(new Evaluation(I(0), D(1), I(2), I(3), D(4), D(5)));
         }
         return rows;
-    }
-
-    private static RunStatus ReadStatus(string path)
-    {
-        JsonElement o = JsonRead.File(path);
-        int Count(string key) => JsonRead.Number(o, key, path) is var v && double.IsFinite(v) ? (int)Math.Max(0, v) : 0;
-        return new RunStatus(JsonRead.String(o, "state", path) ?? "unknown", JsonRead.String(o, "reason", path), Count("step"), Count("total_steps"));
     }
 
     private static RunSummary ReadSummary(string path)

@@ -32,11 +32,27 @@ public sealed class RunFolder(string path)
         }, Json.Indented));
 
     /// <summary>The state in status.json, or null when there is none.</summary>
-    public string? ReadState()
+    public string? ReadState() => ReadStatus()?.State;
+
+    /// <summary>status.json, or null when there is none; a malformed one is an <see cref="InputException"/> naming it.</summary>
+    public RunStatus? ReadStatus()
     {
         if (!System.IO.File.Exists(Status)) return null;
-        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(Status));
-        return doc.RootElement.GetProperty("state").GetString();
+        JsonElement o = JsonRead.File(Status);
+        if (o.ValueKind != JsonValueKind.Object) throw new InputException($"{Status}: expected a JSON object");
+        int Count(string key) => JsonRead.Number(o, key, Status) is var v && double.IsFinite(v) ? (int)Math.Clamp(v, 0, int.MaxValue) : 0;
+        return new RunStatus(JsonRead.String(o, "state", Status) ?? "unknown", JsonRead.String(o, "reason", Status), Count("step"), Count("total_steps"));
+    }
+
+    /// <summary>True when the folder holds a run that failed before its first training step (nothing to resume, nothing to lose).</summary>
+    public bool FailedBeforeFirstStep()
+    {
+        try
+        {
+            return ReadStatus() is { State: "failed", Step: 0 } && !Directory.Exists(Checkpoints)
+                && (!System.IO.File.Exists(Accuracy) || System.IO.File.ReadLines(Accuracy).All(l => l.Length == 0 || l.StartsWith("step,") || l.StartsWith("0,")));
+        }
+        catch (InputException) { return false; }
     }
 
     /// <summary>Appends one line (with its newline) and flushes it to disk.</summary>

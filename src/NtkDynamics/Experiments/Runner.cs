@@ -26,46 +26,70 @@ public sealed class Runner
     private CheckpointState _state = new();
     private (int Task, int Epoch, int[] Order)? _order;
     private double _lastLambda = double.NaN, _lastAccuracy = double.NaN;
+    private int _stepsDone;
 
-    private Runner(ExperimentConfig config, RunFolder run, Action<RunEvent>? observe)
+    private Runner(Experiment experiment, RunFolder run, Action<RunEvent>? observe)
     {
-        _config = config; _run = run; _observe = observe ?? (_ => { });
-        _experiment = Experiment.Build(config, msg => _observe(new RunEvent("message", 0, 0, 0, 0, 0, Message: msg)));
+        _experiment = experiment; _config = experiment.Config; _run = run; _observe = observe ?? (_ => { });
         var stream = _experiment.Stream;
-        _schedule = new Schedule(stream.Tasks.Select(t => t.TrainIndices.Length).ToArray(), config);
-        var t = config.Train;
+        _schedule = experiment.Schedule;
+        var t = _config.Train;
         _optimizer = new Sgd(_experiment.Model.Parameters, t.LrValue, t.Momentum, t.WeightDecay, t.Nesterov);
-        _tracker = new KernelTracker(stream.Probe.Labels, stream.NumClasses, config.Ntk.TopEigenvalues);
+        _tracker = new KernelTracker(stream.Probe.Labels, stream.NumClasses, _config.Ntk.TopEigenvalues);
     }
+
+    private static Experiment Build(ExperimentConfig config, Action<RunEvent>? observe) =>
+        Experiment.Build(config, msg => observe?.Invoke(new RunEvent("message", 0, 0, 0, 0, 0, Message: msg)));
 
     /// <summary>The folder a config's run goes to: output/name.</summary>
     public static string FolderOf(ExperimentConfig config) => Path.Combine(config.Output, config.Name);
 
     /// <summary>
-    /// Starts a new run in <paramref name="folder"/> (default output/name). An existing run folder is an error unless
-    /// <paramref name="overwrite"/>. Returns the run folder.
+    /// Starts a new run in <paramref name="folder"/> (default output/name). The config is checked completely against its
+    /// data (<see cref="Experiment.Build"/>) before the folder is created. An existing run folder is an error unless
+    /// <paramref name="overwrite"/>, or unless it holds a run that ended before its first step (it is replaced). An input
+    /// error before the first step removes the folder again. Returns the run folder.
     /// </summary>
     public static RunFolder Start(ExperimentConfig config, string? folder = null, bool overwrite = false, Action<RunEvent>? observe = null,
         CancellationToken stop = default)
     {
-        var run = new RunFolder(folder ?? FolderOf(config));
-        if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any())
-        {
-            if (!overwrite)
-                throw new InputException($"{run.Path}: a run folder is already there (state {run.ReadState() ?? "unknown"}); resume it with --resume, or pass --force to start over");
-            Directory.Delete(run.Path, true);
-        }
+        CheckFree(new RunFolder(folder ?? FolderOf(config)), overwrite);
+        return Start(Build(config, observe), folder, overwrite, observe, stop);
+    }
+
+    /// <summary>Starts a new run of an experiment already built (and so checked); see the other overload.</summary>
+    public static RunFolder Start(Experiment experiment, string? folder = null, bool overwrite = false, Action<RunEvent>? observe = null,
+        CancellationToken stop = default)
+    {
+        var run = new RunFolder(folder ?? FolderOf(experiment.Config));
+        var runner = new Runner(experiment, run, observe);
+        CheckFree(run, overwrite);
+        if (Directory.Exists(run.Path)) Directory.Delete(run.Path, true);
         Directory.CreateDirectory(run.Path);
-        Runner runner;
-        try { runner = new Runner(config, run, observe); }
-        catch (Exception e)
+        try
         {
-            run.WriteStatus("failed", 0, 0, e.Message.Split('\n')[0]);
+            runner.WriteFreshFiles();
+            runner.Loop(0, stop);
+        }
+        catch (InputException) when (runner._stepsDone == 0)
+        {
+            Directory.Delete(run.Path, true);
             throw;
         }
-        runner.WriteFreshFiles();
-        runner.Loop(0, stop);
         return run;
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="run"/>'s folder is absent, empty, may be overwritten, or holds a run that failed before
+    /// its first step; a path that is a file, or whose parent is a file, is an error either way.
+    /// </summary>
+    private static void CheckFree(RunFolder run, bool overwrite)
+    {
+        for (string? p = run.Path; p is not null; p = Path.GetDirectoryName(p))
+            if (File.Exists(p)) throw new InputException($"{p}: is a file, but the run folder {run.Path} needs a folder there (check output and name)");
+        if (!Directory.Exists(run.Path) || !Directory.EnumerateFileSystemEntries(run.Path).Any() || overwrite) return;
+        if (run.FailedBeforeFirstStep()) return;
+        throw new InputException($"{run.Path}: a run folder is already there (state {run.ReadState() ?? "unknown"}); resume it with --resume, or pass --force to start over");
     }
 
     /// <summary>Continues a run from its last checkpoint (or from the start when it has none); a finished run is left as it is.</summary>
@@ -75,7 +99,7 @@ public sealed class Runner
         if (!File.Exists(run.Config)) throw new InputException($"{run.Path}: not a run folder (no config.yaml)");
         if (run.ReadState() == "finished") return run;
         var config = ExperimentConfig.Load(run.Config);
-        var runner = new Runner(config, run, observe);
+        var runner = new Runner(Build(config, observe), run, observe);
         string? checkpoint = Checkpoint.Latest(run);
         if (checkpoint is null)
         {
@@ -181,6 +205,7 @@ public sealed class Runner
                 model.ZeroGrad();
                 model.BackwardParameters(grad);
                 _optimizer.Step();
+                _stepsDone++;
                 _state = _state with { LossSum = _state.LossSum + loss, LossCount = _state.LossCount + 1, TrainSeconds = _state.TrainSeconds + sw.Elapsed.TotalSeconds };
                 if (_schedule.IsMeasurement(step)) Measure(step);
                 if (_schedule.IsEvaluation(step)) Evaluate(step);
@@ -193,7 +218,7 @@ public sealed class Runner
         }
         catch (Exception e)
         {
-            _run.WriteStatus("failed", _state.Step, total, e.Message.Split('\n')[0]);
+            _run.WriteStatus("failed", fromStep + _stepsDone, total, e.Message.Split('\n')[0]);
             throw;
         }
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using NtkDynamics.Data;
 using NtkDynamics.Experiments.Slurm;
 using NtkDynamics.Formats;
 using YamlDotNet.RepresentationModel;
@@ -80,15 +81,21 @@ public sealed class Sweep
             string full = Path.GetFullPath(basePath, Path.GetDirectoryName(Path.GetFullPath(path))!);
             if (!File.Exists(full)) throw root.Error("base", $"no such experiment file: {full}");
             baseYaml = File.ReadAllText(full);
+            ConfigNode.Parse(baseYaml, full);
         }
         else baseYaml = map.Children.TryGetValue(new YamlScalarNode("experiment"), out var inline) ? ToYaml(inline) : "";
+        if (map.Children.TryGetValue(new YamlScalarNode("experiment"), out var given) && given is not YamlMappingNode && !(given is YamlScalarNode { Value: null or "" }))
+            throw root.Error("experiment", "expected a mapping of experiment keys (model:, data:, ...)");
+        if (basePath is not null && map.Children.ContainsKey(new YamlScalarNode("experiment")))
+            throw root.Error("experiment", "give the base experiment inline (experiment:) or as a file (base:), not both");
         var grid = new List<(string, YamlNode[])>();
         if (map.Children.TryGetValue(new YamlScalarNode("grid"), out var gridNode))
         {
             if (gridNode is not YamlMappingNode g) throw root.Error("grid", "expected a mapping of config keys to lists of values");
             foreach (var (k, v) in g.Children)
             {
-                string key = ((YamlScalarNode)k).Value!;
+                if (k is not YamlScalarNode { Value: { Length: > 0 } key } || key.Split('.').Any(part => part.Length == 0))
+                    throw root.Error("grid", $"a key at line {k.Start.Line} is not a dotted config key (such as model.width)");
                 var values = v is YamlSequenceNode seq ? seq.Children.ToArray() : [v];
                 if (values.Length == 0) throw root.Error($"grid.{key}", "needs at least one value");
                 grid.Add((key, values));
@@ -139,6 +146,16 @@ public sealed class Sweep
         map.Children[new YamlScalarNode(path[^1])] = value;
     }
 
+    /// <summary>
+    /// Checks every cell against its data (<see cref="Experiment.Build"/>: data sets, classes, sizes, shapes) before any cell
+    /// starts; the first problem is an <see cref="InputException"/> naming the sweep file, the cell and the key. Writes nothing.
+    /// </summary>
+    public void Validate(Action<string>? log = null)
+    {
+        var data = new DataCache();
+        foreach (var cell in Cells) Experiment.Build(CellConfig(cell.Index), log, data);
+    }
+
     /// <summary>The run folder of a cell.</summary>
     public RunFolder Run(int index) => new(Path.Combine(Folder, Cells[index].Name));
 
@@ -160,8 +177,17 @@ public sealed class Sweep
     {
         var config = CellConfig(index);
         var run = Run(index);
-        if (File.Exists(run.Config)) Runner.Resume(run.Path, observe, stop);
-        else Runner.Start(config, run.Path, overwrite: true, observe: observe, stop: stop);
+        if (File.Exists(run.Config))
+        {
+            WriteFolder();
+            Runner.Resume(run.Path, observe, stop);
+        }
+        else
+        {
+            var experiment = Experiment.Build(config, message => observe?.Invoke(new RunEvent("message", 0, 0, 0, 0, 0, Message: message)));
+            WriteFolder();
+            Runner.Start(experiment, run.Path, overwrite: true, observe: observe, stop: stop);
+        }
         return run.ReadState() ?? "unknown";
     }
 

@@ -12,6 +12,8 @@ public static class SweepRunner
     /// <summary>Returns per cell its final state.</summary>
     public static IReadOnlyList<string> RunLocal(Sweep sweep, int workers, IReadOnlyList<string> ntkCommand, Action<string> log)
     {
+        if (workers < 1) throw new InputException($"--workers: must be >= 1, got {workers}");
+        sweep.Validate();
         sweep.WriteFolder();
         string logs = Path.Combine(sweep.Folder, "logs");
         Directory.CreateDirectory(logs);

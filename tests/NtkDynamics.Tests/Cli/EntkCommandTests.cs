@@ -108,7 +108,7 @@ public class EntkCommandTests : IDisposable
 
     public static TheoryData<string> Failures => new()
     {
-        "probe shape", "probe missing", "probe dtype", "labels count", "checkpoint missing", "checkpoint extra name", "checkpoint shape",
+        "probe shape", "probe missing", "probe dtype", "labels count", "label range", "data classes", "checkpoint missing", "checkpoint extra name", "checkpoint shape",
         "checkpoint image size", "kernel overflow", "logit range", "kind", "method", "out folder", "no model", "no probe",
     };
 
@@ -135,6 +135,12 @@ public class EntkCommandTests : IDisposable
             case "labels count":
                 Npy.Write(_dir.Path("labels.npy"), new long[5], 5);
                 return ([.. Ckpt(weights), "--labels", _dir.Path("labels.npy")], "expected 6 labels");
+            case "label range":
+                Npy.Write(_dir.Path("labels.npy"), new long[] { 0, 1, 2, 10, 3, 4 }, 6);
+                return ([.. Ckpt(weights), "--labels", _dir.Path("labels.npy")], "labels.npy: label 10 at entry 3 is out of range for a model with 10 classes");
+            case "data classes":
+                return (["entk", "--model", "cnn", "--width", "4", "--data", "embedded", "--probe-size", "20", "--classes", "5", "--out", kernel],
+                    "--classes: the model has 5 classes but the probe from embedded has label 5");
             case "checkpoint missing":
                 return (Ckpt(_dir.Path("none.safetensors")), "no such file");
             case "checkpoint extra name":

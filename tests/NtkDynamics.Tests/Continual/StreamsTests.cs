@@ -183,9 +183,9 @@ public class StreamsTests
         Fails("stream.tasks: 3 tasks x 4 classes need 12 classes", () => Streams.ClassSplit(Ten, 3, 4));
         Fails("stream.classes_per_task: must be positive", () => Streams.ClassSplit(Ten, 3, 0));
         Fails("stream.shifts[0]: shift 6 is outside 0..5", () => Streams.ClassOverlap(Ten, 5, [6]));
-        Fails("stream.tasks[1].classes[0]: class -1 is out of range", () => Streams.Custom(Ten, [new TaskSpec([1]), new TaskSpec([-1])]));
-        Fails("stream.tasks[0].weights[1]: weight -1", () => Streams.Custom(Ten, [new TaskSpec([1, 2], [1, -1], 10, 10)]));
-        Fails("stream.tasks[0].train_size: a task with weights needs", () => Streams.Custom(Ten, [new TaskSpec([1, 2], [1, 1])]));
+        Fails("stream.tasks_list[1].classes[0]: class -1 is out of range", () => Streams.Custom(Ten, [new TaskSpec([1]), new TaskSpec([-1])]));
+        Fails("stream.tasks_list[0].weights[1]: weight -1", () => Streams.Custom(Ten, [new TaskSpec([1, 2], [1, -1], 10, 10)]));
+        Fails("stream.tasks_list[0].train_size: a task with weights needs", () => Streams.Custom(Ten, [new TaskSpec([1, 2], [1, 1])]));
         Fails("stream.probe_size: must be positive", () => Streams.ClassSplit(Ten, 1, 2, options: new StreamOptions(ProbeSize: 0)));
         Fails("stream.probe_size: the probe needs 21 test images of class 0 but there are 20", () => Streams.ClassSplit(Ten, 1, 2, options: new StreamOptions(ProbeSize: 42)));
 

@@ -32,7 +32,7 @@ public class DataSetsTests(ITestOutputHelper output)
         Assert.Equal(("set", "JPEG image folders"), (jpg.Name, jpg.Format));
         Assert.Equal(["a", "b"], jpg.Load(new LoadOptions(UseCache: false)).ClassNames);
         Assert.Contains("is not a data set", Assert.Throws<InputException>(() => DataSets.Find(dir.File("idx/.."))).Message);
-        Assert.Contains("data.name: no-such-set is neither", Assert.Throws<InputException>(() => DataSets.Find("no-such-set")).Message);
+        Assert.Contains("data.dataset: no-such-set is neither", Assert.Throws<InputException>(() => DataSets.Find("no-such-set")).Message);
         Assert.True(DataSets.Find("embedded").Found);
         Assert.Equal(4000, DataSets.Load("EMBEDDED").Train.Count + DataSets.Load("embedded").Test.Count);
         Assert.Equal((1, 14, 14), DataSets.Load("embedded", new LoadOptions(ImageSize: 14)) is var small ? (small.Channels, small.Height, small.Width) : default);

@@ -26,24 +26,28 @@ public class SweepTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>The ntk command, except that the worker of cell <paramref name="failing"/> exits with code 9 (a crashed worker).</summary>
+    internal static IReadOnlyList<string> FailingCell(int failing) =>
+        ["bash", "-c", $"case \" $* \" in *\" --cell {failing} \"*) echo 'worker crashed' >&2; exit 9;; esac; exec \"$0\" \"$@\"", .. SweepRunner.SelfCommand()];
+
     [Fact]
     public void LocalSweepRunsCellsInWorkersReportsAFailedCellIndexesAndResumes()
     {
         var dir = Directory.CreateTempSubdirectory("ntk-sweep-").FullName;
         File.WriteAllText(Path.Combine(dir, "base.yaml"), RunnerTests.TinyYaml("base", "ignored").Replace("epochs_per_task: 2", "epochs_per_task: 1"));
         string sweepFile = Path.Combine(dir, "s.yaml");
-        File.WriteAllText(sweepFile, $"name: s\noutput: {dir}\nbase: base.yaml\nworkers: 2\ngrid:\n  data.dataset: [embedded, {dir}/no-such-data]\n  seed: [0, 1]\n");
+        File.WriteAllText(sweepFile, $"name: s\noutput: {dir}\nbase: base.yaml\nworkers: 2\ngrid:\n  model.width: [8, 4]\n  seed: [0, 1]\n");
         var sweep = Sweep.Load(sweepFile);
         var log = new List<string>();
-        var states = SweepRunner.RunLocal(sweep, 2, SweepRunner.SelfCommand(), log.Add);
-        Assert.Equal(new[] { "finished", "finished", "failed", "failed" }, states);
-        Assert.Contains(log, l => l.Contains("cell 2") && l.Contains("failed"));
-        Assert.Contains("no-such-data", File.ReadAllText(Path.Combine(sweep.Folder, "logs", "cell_2.log")));
+        var states = SweepRunner.RunLocal(sweep, 2, FailingCell(2), log.Add);
+        Assert.Equal(new[] { "finished", "finished", "failed", "finished" }, states);
+        Assert.Contains(log, l => l.Contains("cell 2") && l.Contains("failed") && l.Contains("exit 9"));
+        Assert.Contains("worker crashed", File.ReadAllText(Path.Combine(sweep.Folder, "logs", "cell_2.log")));
 
         var rows = RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"));
-        Assert.Equal(2, rows.Count);
+        Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.Equal("finished", r["state"]));
-        Assert.Equal(new long[] { 0, 1 }, rows.Select(r => (long)r["cell"]!).ToArray());
+        Assert.Equal(new long[] { 0, 1, 3 }, rows.Select(r => (long)r["cell"]!).ToArray());
         Assert.Equal(8L, rows[0]["width"]);
         Assert.NotNull(rows[0]["average_accuracy"]);
         // The index's numbers are the run folder's, as RunData reads them.
@@ -52,15 +56,30 @@ public class SweepTests
         Assert.Equal(data.Measurements[^1].LambdaMax, (double)rows[0]["lambda_max_final"]!, 9);
         Assert.Equal(data.Measurements.Select(m => m.Velocity).Where(v => !double.IsNaN(v)).Max(), (double)rows[0]["velocity_peak"]!, 9);
         Assert.Equal(data.Summary!.Steps, Convert.ToDouble(rows[0]["steps"]));
-        Assert.Single(RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"), "seed = 1"));
+        Assert.Equal(2, RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"), "seed = 1").Count);
 
-        // Running it again skips the finished cells and retries only the failed ones.
+        // Running it again skips the finished cells and runs only the failed one.
         var finishedAt = File.GetLastWriteTimeUtc(sweep.Run(0).Status);
         log.Clear();
         states = SweepRunner.RunLocal(sweep, 2, SweepRunner.SelfCommand(), log.Add);
-        Assert.Contains(log, l => l.Contains("2 already finished, 2 to run"));
+        Assert.Contains(log, l => l.Contains("3 already finished, 1 to run"));
         Assert.Equal(finishedAt, File.GetLastWriteTimeUtc(sweep.Run(0).Status));
-        Assert.Equal("failed", states[3]);
+        Assert.All(states, s => Assert.Equal("finished", s));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void EveryCellIsCheckedAgainstItsDataBeforeAnyStarts()
+    {
+        var dir = Directory.CreateTempSubdirectory("ntk-sweep-").FullName;
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), RunnerTests.TinyYaml("base", "ignored"));
+        string sweepFile = Path.Combine(dir, "s.yaml");
+        // The last cell asks for 3 tasks of 5 classes of a 10-class data set.
+        File.WriteAllText(sweepFile, $"name: s\noutput: {dir}\nbase: base.yaml\ngrid:\n  stream.tasks: [1, 2, 3]\n");
+        var sweep = Sweep.Load(sweepFile);
+        var e = Assert.Throws<InputException>(() => SweepRunner.RunLocal(sweep, 1, SweepRunner.SelfCommand(), _ => { }));
+        Assert.StartsWith($"{sweepFile} (cell 2: tasks=3): stream.tasks: 3 tasks x 5 classes need 15 classes", e.Message);
+        Assert.False(Directory.Exists(sweep.Folder));
         Directory.Delete(dir, true);
     }
 }
