@@ -12,8 +12,9 @@ public static class BenchMain
             case "entk": EntkBench.Run(args.Skip(1).ToArray()); return 0;
             case "entk-wide": EntkBench.RunWide(args.Skip(1).ToArray()); return 0;
             case "entk-case": EntkBench.RunCase(args.Skip(1).ToArray()); return 0;
+            case "onnx": OnnxBench.Run(args.Skip(1).ToArray()); return 0;
             default:
-                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH])");
+                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH] | onnx [--nf 64] [--rounds 5])");
                 return 2;
         }
     }

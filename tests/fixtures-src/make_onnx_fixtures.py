@@ -26,6 +26,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 ap = argparse.ArgumentParser()
 ap.add_argument("--bench", default=os.path.join(REPO, "..", "shared", "bench"))
 ap.add_argument("--out", default=os.path.join(REPO, "tests", "NtkDynamics.Tests", "Fixtures", "onnx"))
+ap.add_argument("--resnet18", nargs=2, metavar=("NF", "PATH"),
+                help="only export an untrained ResNet-18 of width NF to PATH with the documented call (for the bench)")
 args = ap.parse_args()
 sys.path.insert(0, os.path.abspath(args.bench))
 
@@ -83,13 +85,13 @@ class ResNet18(nn.Module):
         for i, (w, s) in enumerate(zip(widths, [1, 2, 2, 2])):
             setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(planes, w, s), BasicBlock(w, w, 1)))
             planes = w
-        self.linear = nn.Linear(8 * nf, num_classes)
+        self.classifier = nn.Linear(8 * nf, num_classes)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         out = F.adaptive_avg_pool2d(out, 1)
-        return self.linear(out.view(out.size(0), -1))  # Shape/Gather/Unsqueeze/Concat/Reshape in the export
+        return self.classifier(out.view(out.size(0), -1))  # Shape/Gather/Unsqueeze/Concat/Reshape in the export
 
 
 class SmallResNet(nn.Module):
@@ -157,7 +159,7 @@ def randomise_norms(model, x, fresh=()):
 
 # ----------------------------------------------------------------------------- exports
 
-def export(model, x, name, opset, train=False, documented=True, dynamic=True):
+def export(model, x, name, opset, train=False, documented=True, dynamic=True, path=None):
     """documented: the call docs/onnx.md gives (BatchNormalization nodes kept); otherwise torch.onnx.export's defaults
     (evaluation mode, constant folding: BatchNorm folded into the convolutions)."""
     m = copy.deepcopy(model).train(train)
@@ -166,7 +168,7 @@ def export(model, x, name, opset, train=False, documented=True, dynamic=True):
         kw.update(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     if dynamic:
         kw.update(input_names=["x"], output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
-    torch.onnx.export(m, x[:1], out(f"{name}.onnx"), **kw)
+    torch.onnx.export(m, x[:1], path or out(f"{name}.onnx"), **kw)
 
 
 # ----------------------------------------------------------------------------- references
@@ -272,4 +274,8 @@ def main():
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, into {OUT}")
 
 
-main()
+if args.resnet18:
+    torch.manual_seed(0)
+    export(ResNet18(nf=int(args.resnet18[0])).eval(), torch.randn(1, 3, 32, 32), "", 17, path=args.resnet18[1])
+else:
+    main()
