@@ -33,13 +33,23 @@ public sealed class StreamTask
 
     /// <summary>n samples from this task's distribution (its classes, in proportion to its weights) from the probe split, normalised.</summary>
     public required Probe Probe { get; init; }
+
+    /// <summary>How this task changes its inputs (domain-incremental streams); null when it shows them as they are.</summary>
+    public InputTransform? Transform { get; init; }
+
+    /// <summary>
+    /// The rows of the stream's probe that belong to this task: those of its classes, or in a domain-incremental stream those
+    /// shown as this task. The probe kernel restricted to them is this task's kernel, tracked through later tasks.
+    /// </summary>
+    public required int[] ProbeRows { get; init; }
 }
 
 /// <summary>
-/// A fixed probe batch for the empirical NTK: indices into one split, the normalised images (n, C, H, W) and their
-/// labels in the head's numbering. Sorted by label, then index, so the kernel shows its class blocks.
+/// A fixed probe batch for the empirical NTK: indices into one split, the normalised images (n, C, H, W), their labels in
+/// the head's numbering and the task each row is shown as (its input transform; 0 throughout when no task transforms its
+/// inputs). Sorted by task, then label, then index, so the kernel shows its class blocks.
 /// </summary>
-public sealed record Probe(Data.Split Split, int[] Indices, Tensors.Tensor Images, int[] Labels);
+public sealed record Probe(Data.Split Split, int[] Indices, Tensors.Tensor Images, int[] Labels, int[] Tasks);
 
 /// <summary>A minibatch: normalised images (B, C, H, W) and labels in the head's numbering.</summary>
 public sealed record Batch(Tensors.Tensor Images, int[] Labels);

@@ -22,7 +22,7 @@ public static class Streams
     {
         Positive(tasks, "stream.tasks");
         Positive(classesPerTask, "stream.classes_per_task");
-        int[] order = ClassOrder(data, classOrder, shuffle, seed);
+        int[] order = ClassOrder(data.NumClasses, classOrder, shuffle, seed);
         if (tasks * classesPerTask > order.Length)
             throw new InputException($"stream.tasks: {tasks} tasks x {classesPerTask} classes need {tasks * classesPerTask} classes but the class order has {order.Length}");
         var sets = Enumerable.Range(0, tasks).Select(t => order[(t * classesPerTask)..((t + 1) * classesPerTask)]).ToArray();
@@ -41,7 +41,7 @@ public static class Streams
     {
         Positive(classesPerTask, "stream.classes_per_task");
         if (shifts.Length == 0) throw new InputException("stream.shifts: give at least one shift (the first task, shift 0, is always there)");
-        int[] order = ClassOrder(data, classOrder, false, seed);
+        int[] order = ClassOrder(data.NumClasses, classOrder, false, seed);
         if (classesPerTask > order.Length)
             throw new InputException($"stream.classes_per_task: {classesPerTask} is more than the {order.Length} classes");
         int[] first = order[..classesPerTask];
@@ -71,8 +71,8 @@ public static class Streams
         Positive(trainSize, "stream.train_size");
         Positive(testSize, "stream.test_size");
         int half = data.NumClasses / 2;
-        int[] d0 = ClassList(data, set0 ?? Enumerable.Range(0, half).ToArray(), "stream.set0");
-        int[] d1 = ClassList(data, set1 ?? Enumerable.Range(half, data.NumClasses - half).ToArray(), "stream.set1");
+        int[] d0 = ClassList(data.NumClasses, set0 ?? Enumerable.Range(0, half).ToArray(), "stream.set0");
+        int[] d1 = ClassList(data.NumClasses, set1 ?? Enumerable.Range(half, data.NumClasses - half).ToArray(), "stream.set1");
         if (d0.Length == 0 || d1.Length == 0) throw new InputException($"stream.{(d0.Length == 0 ? "set0" : "set1")}: the class set is empty");
         if (d1.FirstOrDefault(d0.Contains, -1) is var shared and >= 0)
             throw new InputException($"stream.set1: class {shared} is also in stream.set0; the two sets must be disjoint");
@@ -102,7 +102,7 @@ public static class Streams
         {
             var spec = tasks[t];
             string key = $"stream.tasks_list[{t}]";
-            int[] classes = ClassList(data, spec.Classes, key + ".classes");
+            int[] classes = ClassList(data.NumClasses, spec.Classes, key + ".classes");
             if (classes.Length == 0) throw new InputException($"{key}.classes: a task needs at least one class");
             double[] weights = Weights(spec, classes.Length, key);
             if (spec.Weights is not null && (spec.TrainSize is null || spec.TestSize is null))
@@ -114,6 +114,75 @@ public static class Streams
             plans.Add(new TaskPlan(spec.Name ?? $"task{t}", classes, weights, Counts(spec.TrainSize), Counts(spec.TestSize), JaccardIndex(first, classes), key));
         }
         return new TaskStream("custom", data, plans, Jaccard, options ?? new StreamOptions(), seed);
+    }
+
+    /// <summary>
+    /// Superclass split (CIFAR-100's 20 superclasses as 20 tasks): task t has every fine class of superclass order[t]
+    /// (5 for CIFAR-100), all their images, the head numbering the fine classes. The order is <paramref name="classOrder"/>
+    /// (superclass indices, possibly fewer than all) or 0, 1, 2, …; <paramref name="tasks"/> keeps the first ones.
+    /// Needs a data set that knows its superclasses (cifar100).
+    /// </summary>
+    public static TaskStream SuperclassSplit(ImageDataset data, int? tasks = null, int[]? classOrder = null, bool shuffle = false,
+        ulong seed = 0, StreamOptions? options = null)
+    {
+        if (data.Superclasses is not { } super)
+            throw new InputException($"stream.kind: superclass-split needs a data set with superclasses (cifar100, read from CIFAR-100's binary files with their coarse labels); {data.Name} has none");
+        int[] order = ClassOrder(data.SuperclassNames!.Count, classOrder, shuffle, seed);
+        int n = tasks ?? order.Length;
+        Positive(n, "stream.tasks");
+        if (n > order.Length) throw new InputException($"stream.tasks: {n} tasks but there are {order.Length} superclasses in the order");
+        var sets = order[..n].Select(g => Enumerable.Range(0, data.NumClasses).Where(c => super[c] == g).ToArray()).ToArray();
+        var plans = sets.Select((set, t) =>
+        {
+            if (set.Length == 0) throw new InputException($"stream.class_order: superclass {order[t]} ({data.SuperclassNames[order[t]]}) has no fine classes");
+            return WholeClasses(data.SuperclassNames[order[t]], set, JaccardIndex(sets[0], set), "stream.class_order");
+        }).ToList();
+        return new TaskStream("superclass-split", data, plans, Jaccard, options ?? new StreamOptions(), seed);
+    }
+
+    /// <summary>
+    /// Permuted inputs (domain-incremental; Goodfellow et al. 2013, Mammoth's perm-mnist): <paramref name="tasks"/> tasks, each
+    /// with all classes and all images, its pixels shuffled by its own permutation drawn by <paramref name="seed"/> (the
+    /// first task's too). Similarity to the first task is the share of pixel positions both permutations agree on.
+    /// </summary>
+    public static TaskStream Permuted(ImageDataset data, int tasks, ulong seed = 0, StreamOptions? options = null)
+    {
+        Positive(tasks, "stream.tasks");
+        var rng = TaskStream.RngFor(seed, TaskStream.TransformStream);
+        var permutations = Enumerable.Range(0, tasks).Select(_ =>
+        {
+            int[] p = Enumerable.Range(0, data.Height * data.Width).ToArray();
+            rng.Shuffle(p.AsSpan());
+            return new PixelPermutation(p);
+        }).ToArray();
+        return DomainStream("permuted", data, permutations, p => p.Agreement(permutations[0]), t => $"perm{t}",
+            "share of pixel positions where the permutation agrees with the first task's", options, seed);
+    }
+
+    /// <summary>
+    /// Rotated inputs (domain-incremental; Mammoth's rot-mnist): each task has all classes and all images, rotated about the
+    /// centre by its angle: <paramref name="angles"/> (degrees, one per task) or, when null, <paramref name="tasks"/> angles
+    /// drawn uniformly from [0°, 180°) by <paramref name="seed"/>. Similarity to the first task is 1 - (angle between them) / 180°.
+    /// </summary>
+    public static TaskStream Rotated(ImageDataset data, int tasks, double[]? angles = null, ulong seed = 0, StreamOptions? options = null)
+    {
+        Positive(tasks, "stream.tasks");
+        if (angles is not null && angles.Length != tasks)
+            throw new InputException($"stream.angles: {angles.Length} angles for {tasks} tasks (give one per task, or none to draw them)");
+        if (angles?.FirstOrDefault(a => !double.IsFinite(a), 0) is double bad && !double.IsFinite(bad))
+            throw new InputException($"stream.angles: {bad} is not a finite angle");
+        var rng = TaskStream.RngFor(seed, TaskStream.TransformStream);
+        var rotations = (angles ?? Enumerable.Range(0, tasks).Select(_ => 180 * rng.NextDouble()).ToArray()).Select(a => new Rotation(a)).ToArray();
+        return DomainStream("rotated", data, rotations, r => r.Similarity(rotations[0]), t => $"rot{rotations[t].Degrees:0.#}",
+            "1 - |angle - first angle| / 180 degrees", options, seed);
+    }
+
+    private static TaskStream DomainStream<T>(string kind, ImageDataset data, T[] transforms, Func<T, double> similarity, Func<int, string> name,
+        string measure, StreamOptions? options, ulong seed) where T : InputTransform
+    {
+        int[] all = Enumerable.Range(0, data.NumClasses).ToArray();
+        var plans = transforms.Select((tr, t) => WholeClasses(name(t), all, similarity(tr), "stream.tasks") with { Transform = tr }).ToList();
+        return new TaskStream(kind, data, plans, measure, options ?? new StreamOptions(), seed, domain: true);
     }
 
     /// <summary>|A∩B| / |A∪B|.</summary>
@@ -156,23 +225,23 @@ public static class Streams
     }
 
     /// <summary>The class order: given (validated), shuffled by seed, or the identity.</summary>
-    private static int[] ClassOrder(ImageDataset data, int[]? given, bool shuffle, ulong seed)
+    private static int[] ClassOrder(int numClasses, int[]? given, bool shuffle, ulong seed)
     {
         if (given is not null && shuffle) throw new InputException("stream.class_order: give a class order or shuffle, not both");
-        if (given is not null) return ClassList(data, given, "stream.class_order");
-        int[] order = Enumerable.Range(0, data.NumClasses).ToArray();
+        if (given is not null) return ClassList(numClasses, given, "stream.class_order");
+        int[] order = Enumerable.Range(0, numClasses).ToArray();
         if (shuffle) TaskStream.RngFor(seed, TaskStream.ClassOrderStream).Shuffle(order.AsSpan());
         return order;
     }
 
     /// <summary>Checks every class is in range and none repeats.</summary>
-    private static int[] ClassList(ImageDataset data, int[] classes, string key)
+    private static int[] ClassList(int numClasses, int[] classes, string key)
     {
         var seen = new HashSet<int>();
         for (int k = 0; k < classes.Length; k++)
         {
-            if ((uint)classes[k] >= (uint)data.NumClasses)
-                throw new InputException($"{key}[{k}]: class {classes[k]} is out of range (the data set has classes 0..{data.NumClasses - 1})");
+            if ((uint)classes[k] >= (uint)numClasses)
+                throw new InputException($"{key}[{k}]: class {classes[k]} is out of range (the data set has classes 0..{numClasses - 1})");
             if (!seen.Add(classes[k])) throw new InputException($"{key}[{k}]: class {classes[k]} is listed twice");
         }
         return (int[])classes.Clone();

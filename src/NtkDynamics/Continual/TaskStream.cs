@@ -6,9 +6,11 @@ namespace NtkDynamics.Continual;
 
 /// <summary>
 /// A task before sampling: its classes and weights, and per class how many train and test images to draw
-/// (null: all of them). <paramref name="Key"/> is the config key named in errors.
+/// (null: all of them). <paramref name="Key"/> is the config key named in errors. <paramref name="Transform"/> changes its
+/// inputs (domain-incremental streams); null shows them as they are.
 /// </summary>
-internal sealed record TaskPlan(string Name, int[] Classes, double[] Weights, int[]? TrainCounts, int[]? TestCounts, double Similarity, string Key);
+internal sealed record TaskPlan(string Name, int[] Classes, double[] Weights, int[]? TrainCounts, int[]? TestCounts, double Similarity, string Key,
+    InputTransform? Transform = null);
 
 /// <summary>
 /// A stream of tasks over one data set, as the trainer uses it: the tasks in order (each with train and test indices
@@ -17,8 +19,14 @@ internal sealed record TaskPlan(string Name, int[] Classes, double[] Weights, in
 /// </summary>
 public sealed class TaskStream
 {
-    /// <summary>"class-split", "class-overlap", "frequency-mixture" or "custom".</summary>
+    /// <summary>"class-split", "class-overlap", "frequency-mixture", "superclass-split", "custom", "permuted" or "rotated".</summary>
     public string Kind { get; }
+
+    /// <summary>
+    /// Domain-incremental: every task has all classes and its own <see cref="StreamTask.Transform"/> of the inputs (permuted,
+    /// rotated). The probe then shows the same images in every task's domain.
+    /// </summary>
+    public bool Domain { get; }
 
     public ImageDataset Data { get; }
 
@@ -34,7 +42,7 @@ public sealed class TaskStream
 
     /// <summary>
     /// The data set class behind each logit of the single head: the union of the tasks' classes in order of first
-    /// appearance. Labels from <see cref="Batch"/> and the probes are positions in this list.
+    /// appearance. Labels from <see cref="Batch(Split, Samples)"/> and the probes are positions in this list.
     /// </summary>
     public int[] HeadClasses { get; }
 
@@ -44,17 +52,25 @@ public sealed class TaskStream
     /// <summary>The class name of each logit.</summary>
     public IReadOnlyList<string> HeadClassNames => HeadClasses.Select(c => Data.ClassNames[c]).ToArray();
 
-    /// <summary>n samples, class-balanced over all of the head's classes, from the probe split, normalised.</summary>
+    /// <summary>
+    /// n samples, class-balanced over all of the head's classes, from the probe split, normalised. In a domain-incremental
+    /// stream: n / tasks class-balanced images, shown in each task's domain in turn (rows ordered by task, then label).
+    /// </summary>
     public Probe Probe { get; }
 
     private readonly int[] _toHead;
     private readonly int[][][] _pools; // [split][class] -> the split's indices of that class, ascending
+    private readonly InputTransform?[] _transforms; // per task
 
-    internal TaskStream(string kind, ImageDataset data, IReadOnlyList<TaskPlan> plans, string similarityMeasure, StreamOptions options, ulong seed)
+    internal TaskStream(string kind, ImageDataset data, IReadOnlyList<TaskPlan> plans, string similarityMeasure, StreamOptions options, ulong seed,
+        bool domain = false)
     {
         if (plans.Count == 0) throw new InputException("stream.tasks: a stream needs at least one task");
         if (options.ProbeSize <= 0) throw new InputException($"stream.probe_size: must be positive, got {options.ProbeSize}");
+        if (domain && options.ProbeSize % plans.Count != 0)
+            throw new InputException($"stream.probe_size: a domain-incremental stream shows the same probe images in each of its {plans.Count} tasks' domains; give a multiple of {plans.Count}, got {options.ProbeSize}");
         Kind = kind;
+        Domain = domain;
         Data = data;
         Head = options.Head;
         SimilarityMeasure = similarityMeasure;
@@ -65,8 +81,9 @@ public sealed class TaskStream
 
         Rng sampleRng = RngFor(seed, SampleStream), probeRng = RngFor(seed, ProbeStream);
         _pools = [data.Train.IndicesPerClass(data.NumClasses), data.Test.IndicesPerClass(data.NumClasses)];
-        var tasks = new List<StreamTask>();
-        foreach (var plan in plans)
+        _transforms = plans.Select(p => p.Transform).ToArray();
+        var drawn = new List<(int[] Train, int[] Test, bool[] Mask, Probe Probe)>();
+        foreach (var (plan, t) in plans.Select((p, t) => (p, t)))
         {
             Rng taskRng = sampleRng.Fork();
             int[] train = Draw(plan.Classes, plan.TrainCounts, _pools[(int)Split.Train], taskRng, plan, "train");
@@ -74,19 +91,23 @@ public sealed class TaskStream
             var mask = new bool[NumClasses];
             foreach (int c in plan.Classes) mask[_toHead[c]] = true;
             int[] probeCounts = Allocation.LargestRemainder(options.ProbeSize, plan.Weights);
-            var probe = MakeProbe(options.ProbeSplit, plan.Classes, probeCounts, probeRng.Fork(), "stream.probe_size");
-            tasks.Add(new StreamTask
-            {
-                Index = tasks.Count, Name = plan.Name, Classes = plan.Classes, Weights = plan.Weights,
-                TrainIndices = train, TestIndices = test, Similarity = plan.Similarity, Mask = mask, Probe = probe,
-            });
+            var probe = MakeProbe(options.ProbeSplit, plan.Classes, probeCounts, probeRng.Fork(), "stream.probe_size", [t]);
+            drawn.Add((train, test, mask, probe));
         }
-        Tasks = tasks;
-        int[] balanced = Allocation.LargestRemainder(options.ProbeSize, Enumerable.Repeat(1.0, NumClasses).ToArray());
-        Probe = MakeProbe(options.ProbeSplit, HeadClasses, balanced, probeRng.Fork(), "stream.probe_size");
+        int probeTasks = domain ? plans.Count : 1;
+        int[] balanced = Allocation.LargestRemainder(options.ProbeSize / probeTasks, Enumerable.Repeat(1.0, NumClasses).ToArray());
+        Probe = MakeProbe(options.ProbeSplit, HeadClasses, balanced, probeRng.Fork(), "stream.probe_size",
+            domain ? Enumerable.Range(0, plans.Count).ToArray() : [0]);
+        Tasks = plans.Select((plan, t) => new StreamTask
+        {
+            Index = t, Name = plan.Name, Classes = plan.Classes, Weights = plan.Weights,
+            TrainIndices = drawn[t].Train, TestIndices = drawn[t].Test, Similarity = plan.Similarity, Mask = drawn[t].Mask, Probe = drawn[t].Probe,
+            Transform = plan.Transform,
+            ProbeRows = Enumerable.Range(0, Probe.Labels.Length).Where(r => domain ? Probe.Tasks[r] == t : drawn[t].Mask[Probe.Labels[r]]).ToArray(),
+        }).ToList();
     }
 
-    internal const int SampleStream = 0, ProbeStream = 1, ClassOrderStream = 2;
+    internal const int SampleStream = 0, ProbeStream = 1, ClassOrderStream = 2, TransformStream = 3;
 
     /// <summary>An independent generator for one purpose (sampling, probes, class order) under one seed.</summary>
     internal static Rng RngFor(ulong seed, int purpose)
@@ -97,10 +118,22 @@ public sealed class TaskStream
     }
 
     /// <summary>
-    /// The images at <paramref name="indices"/> of the data set's <paramref name="split"/>, normalised, (B, C, H, W), and
-    /// their labels in the head's numbering. An image whose class is not in the head is an error.
+    /// The images at <paramref name="indices"/> of the data set's <paramref name="split"/> as task <paramref name="task"/>
+    /// shows them (its input transform, if any), normalised, (B, C, H, W), and their labels in the head's numbering. An
+    /// image whose class is not in the head is an error.
     /// </summary>
-    public Batch Batch(Split split, ReadOnlySpan<int> indices)
+    public Batch Batch(Split split, ReadOnlySpan<int> indices, int task)
+    {
+        var tasks = new int[indices.Length];
+        Array.Fill(tasks, task);
+        return Batch(split, indices, tasks);
+    }
+
+    /// <summary>Training samples (each shown as its own task) as a minibatch.</summary>
+    public Batch Batch(Split split, Samples samples) => Batch(split, samples.Indices, samples.Tasks);
+
+    /// <summary>The labels, in the head's numbering, of the images at <paramref name="indices"/> of <paramref name="split"/>.</summary>
+    public int[] Labels(Split split, ReadOnlySpan<int> indices)
     {
         var labels = new int[indices.Length];
         var s = Data[split];
@@ -110,7 +143,23 @@ public sealed class TaskStream
             if (h < 0) throw new ArgumentException($"{split} image {indices[i]} is of class {s.Labels[indices[i]]}, which no task of this stream has");
             labels[i] = h;
         }
-        return new Batch(Normalizer.Apply(s, indices), labels);
+        return labels;
+    }
+
+    private Batch Batch(Split split, ReadOnlySpan<int> indices, int[] tasks)
+    {
+        var labels = Labels(split, indices);
+        var s = Data[split];
+        var images = Normalizer.Apply(s, indices);
+        if (tasks.Any(t => _transforms[t] is not null))
+        {
+            int size = s.ImageSize;
+            var fill = Normalizer.Mean.Select((m, c) => -m / Normalizer.Std[c]).ToArray();
+            var scratch = new float[size];
+            for (int i = 0; i < indices.Length; i++)
+                _transforms[tasks[i]]?.Apply(images.Data.AsSpan(i * size, size), s.Channels, s.Height, s.Width, fill, scratch);
+        }
+        return new Batch(images, labels);
     }
 
     /// <summary>The logit mask the trainer applies while training or testing task <paramref name="task"/>: null under the class-incremental head.</summary>
@@ -128,9 +177,12 @@ public sealed class TaskStream
         {
             string classes = string.Join(" ", t.Classes.Select((c, k) =>
                 t.Weights.All(w => Math.Abs(w - t.Weights[0]) < 1e-12) ? Data.ClassNames[c] : $"{Data.ClassNames[c]}:{t.Weights[k]:F3}"));
-            text.AppendLine($"  {t.Index} {t.Name}: train {t.TrainIndices.Length}, test {t.TestIndices.Length}, similarity {t.Similarity:F4}, classes {classes}");
+            text.AppendLine($"  {t.Index} {t.Name}: train {t.TrainIndices.Length}, test {t.TestIndices.Length}, similarity {t.Similarity:F4}, " +
+                (t.Transform is { } tr ? $"inputs by {tr.Describe()}, all {t.Classes.Length} classes" : $"classes {classes}"));
         }
-        text.AppendLine($"  probe: {Probe.Indices.Length} {Probe.Split.ToString().ToLowerInvariant()} images, class-balanced over the head's classes");
+        text.AppendLine(Domain
+            ? $"  probe: {Probe.Indices.Length / Tasks.Count} {Probe.Split.ToString().ToLowerInvariant()} images, class-balanced, shown as each of the {Tasks.Count} tasks ({Probe.Indices.Length} rows)"
+            : $"  probe: {Probe.Indices.Length} {Probe.Split.ToString().ToLowerInvariant()} images, class-balanced over the head's classes");
         return text.ToString();
     }
 
@@ -159,9 +211,9 @@ public sealed class TaskStream
 
     /// <summary>
     /// A probe of counts[k] images of each of <paramref name="classes"/>, drawn without replacement from all of the
-    /// split's images of that class, sorted by head label, then index.
+    /// split's images of that class, sorted by head label, then index; repeated as each task of <paramref name="shownAs"/> shows it.
     /// </summary>
-    private Probe MakeProbe(Split split, int[] classes, int[] counts, Rng rng, string key)
+    private Probe MakeProbe(Split split, int[] classes, int[] counts, Rng rng, string key, int[] shownAs)
     {
         var chosen = new List<int>();
         for (int k = 0; k < classes.Length; k++)
@@ -174,9 +226,10 @@ public sealed class TaskStream
             chosen.AddRange(copy.AsSpan(0, counts[k]));
         }
         var labels = Data[split].Labels;
-        int[] indices = chosen.OrderBy(i => _toHead[labels[i]]).ThenBy(i => i).ToArray();
-        var batch = Batch(split, indices);
-        return new Probe(split, indices, batch.Images, batch.Labels);
+        int[] sorted = chosen.OrderBy(i => _toHead[labels[i]]).ThenBy(i => i).ToArray();
+        int[] indices = [.. shownAs.SelectMany(_ => sorted)], tasks = [.. shownAs.SelectMany(t => Enumerable.Repeat(t, sorted.Length))];
+        var batch = Batch(split, indices, tasks);
+        return new Probe(split, indices, batch.Images, batch.Labels, tasks);
     }
 }
 

@@ -27,16 +27,43 @@ public static class CifarBinary
 
     /// <summary>
     /// CIFAR-100 from cifar-100-binary with the 100 fine labels, or the 20 coarse ones when <paramref name="coarse"/>;
-    /// class names from fine_label_names.txt / coarse_label_names.txt when present, else the label numbers.
+    /// class names from fine_label_names.txt / coarse_label_names.txt when present, else the label numbers. With fine labels
+    /// the data set also knows each class's superclass (its coarse label, which every record carries; a fine class seen
+    /// with two coarse labels is an error).
     /// </summary>
     public static ImageDataset LoadCifar100(string dir, bool coarse = false, string name = "cifar100")
     {
         int numClasses = coarse ? 20 : 100;
         var names = ClassNames(Path.Combine(dir, coarse ? "coarse_label_names.txt" : "fine_label_names.txt"), numClasses);
         int labelIndex = coarse ? 0 : 1;
-        var train = ReadRecords([Path.Combine(dir, "train.bin")], labelIndex, [20, 100]);
-        var test = ReadRecords([Path.Combine(dir, "test.bin")], labelIndex, [20, 100]);
-        return new ImageDataset(name, dir, names, train, test);
+        string trainFile = Path.Combine(dir, "train.bin"), testFile = Path.Combine(dir, "test.bin");
+        var train = ReadRecords([trainFile], labelIndex, [20, 100]);
+        var test = ReadRecords([testFile], labelIndex, [20, 100]);
+        var data = new ImageDataset(name, dir, names, train, test);
+        if (coarse) return data;
+        var superclass = Enumerable.Repeat(-1, 100).ToArray();
+        foreach (var (file, split) in new[] { (trainFile, train), (testFile, test) })
+        {
+            var coarseLabels = CoarseLabels(file);
+            for (int i = 0; i < coarseLabels.Length; i++)
+            {
+                int fine = split.Labels[i];
+                if (superclass[fine] >= 0 && superclass[fine] != coarseLabels[i])
+                    throw new InputException($"{file}: record {i} puts fine class {fine} in superclass {coarseLabels[i]}, an earlier record in {superclass[fine]}");
+                superclass[fine] = coarseLabels[i];
+            }
+        }
+        // a fine class without images keeps superclass -1 (unknown)
+        return data.WithSuperclasses(superclass, ClassNames(Path.Combine(dir, "coarse_label_names.txt"), 20));
+    }
+
+    /// <summary>The first label byte (the coarse label) of every record of a CIFAR-100 file that ReadRecords has checked.</summary>
+    private static int[] CoarseLabels(string file)
+    {
+        byte[] bytes = File.ReadAllBytes(file);
+        var labels = new int[bytes.Length / (2 + Pixels)];
+        for (int i = 0; i < labels.Length; i++) labels[i] = bytes[i * (2 + Pixels)];
+        return labels;
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed class DataSource
                 AreaResize.Planes(s.Image(i), s.Channels, s.Height, s.Width, pixels.AsSpan(i * outSize, outSize), size, size);
             return new ImageSplit(pixels, s.Labels, s.Channels, size, size);
         }
-        return new ImageDataset(data.Name, data.Source, data.ClassNames, Resize(data.Train), Resize(data.Test));
+        return data.KeepSuperclasses(new ImageDataset(data.Name, data.Source, data.ClassNames, Resize(data.Train), Resize(data.Test)));
     }
 }
 

@@ -41,6 +41,27 @@ public sealed class ImageDataset
 
     public ImageSplit this[Split split] => split == Split.Train ? Train : Test;
 
+    /// <summary>The superclass of each class (CIFAR-100's 20 coarse labels of its 100 fine ones; -1 when unknown), or null when the data set has none.</summary>
+    public IReadOnlyList<int>? Superclasses { get; private init; }
+
+    /// <summary>The superclasses' names (index = superclass), or null.</summary>
+    public IReadOnlyList<string>? SuperclassNames { get; private init; }
+
+    /// <summary>
+    /// The same data set, knowing that class c belongs to superclass <paramref name="superclasses"/>[c] (named
+    /// <paramref name="names"/>; -1: unknown); every superclass index must have a name.
+    /// </summary>
+    public ImageDataset WithSuperclasses(IReadOnlyList<int> superclasses, IReadOnlyList<string> names)
+    {
+        if (superclasses.Count != NumClasses) throw new InputException($"{Source}: {superclasses.Count} superclass labels for {NumClasses} classes");
+        if (superclasses.FirstOrDefault(g => g < -1 || g >= names.Count, -1) is int bad and not -1)
+            throw new InputException($"{Source}: superclass {bad} is out of range for {names.Count} superclass names");
+        return new ImageDataset(Name, Source, ClassNames, Train, Test) { Superclasses = superclasses, SuperclassNames = names };
+    }
+
+    /// <summary>This data set's superclasses (if any) given to <paramref name="other"/>, a copy of it with other images.</summary>
+    internal ImageDataset KeepSuperclasses(ImageDataset other) => Superclasses is null ? other : other.WithSuperclasses(Superclasses, SuperclassNames!);
+
     /// <summary>
     /// A smaller data set with at most <paramref name="trainPerClass"/> training and <paramref name="testPerClass"/> test
     /// images of each class (null keeps all), drawn without replacement by <paramref name="seed"/>; the kept images stay
@@ -51,7 +72,7 @@ public sealed class ImageDataset
         var rng = new Rng(seed);
         var train = SubsetSplit(Train, trainPerClass, rng.Fork(), "data.train_per_class");
         var test = SubsetSplit(Test, testPerClass, rng.Fork(), "data.test_per_class");
-        return new ImageDataset(Name, Source, ClassNames, train, test);
+        return KeepSuperclasses(new ImageDataset(Name, Source, ClassNames, train, test));
     }
 
     private ImageSplit SubsetSplit(ImageSplit split, int? perClass, Rng rng, string key)

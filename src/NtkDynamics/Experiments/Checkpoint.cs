@@ -1,6 +1,7 @@
 using System.Text.Json;
 using NtkDynamics.Formats;
 using NtkDynamics.Nn;
+using NtkDynamics.Strategies;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Experiments;
@@ -15,6 +16,8 @@ public sealed record CheckpointState
     public double LossSum { get; init; }
     public int LossCount { get; init; }
     public List<double[]> AccuracyMatrix { get; init; } = [];
+    /// <summary>Accuracy on every task at step 0 (the randomly initialised model; forward transfer's reference).</summary>
+    public double[]? InitialAccuracy { get; init; }
     public double TrainSeconds { get; init; }
     public double NtkSeconds { get; init; }
     public double EvalSeconds { get; init; }
@@ -23,12 +26,13 @@ public sealed record CheckpointState
 
 /// <summary>
 /// checkpoints/step_NNNNNN/: model.safetensors (PyTorch names and layouts), optimizer.safetensors (momentum buffers),
-/// kernels.safetensors (Θ_0, Θ_switch, Θ_prev in float64) and state.json. Written into a temporary folder that is renamed
+/// kernels.safetensors (Θ_0, Θ_switch, Θ_prev and each finished task's probe block at its end, in float64),
+/// strategy.safetensors (the strategy's buffer, Fisher, old model, random state) and state.json. Written into a temporary folder that is renamed
 /// whole, then `latest` is updated atomically; only the newest `keep` are kept. A kill at any moment leaves the previous one intact.
 /// </summary>
 public static class Checkpoint
 {
-    public static void Save(RunFolder run, Model model, Sgd optimizer, KernelTracker tracker, CheckpointState state, int keep)
+    public static void Save(RunFolder run, Model model, Sgd optimizer, KernelTracker tracker, IStrategy strategy, CheckpointState state, int keep)
     {
         Directory.CreateDirectory(run.Checkpoints);
         string name = $"step_{state.Step:D6}", final = Path.Combine(run.Checkpoints, name), tmp = final + ".tmp";
@@ -42,7 +46,10 @@ public static class Checkpoint
         var kernels = new Dictionary<string, NdArray>();
         foreach (var (key, k) in new[] { ("initial", tracker.Initial), ("switch", tracker.AtSwitch), ("previous", tracker.Previous) })
             if (k is not null) kernels[key] = new NdArray(k, k.Length);
+        foreach (var (task, k) in tracker.TaskEnd) kernels[$"task_end_{task}"] = new NdArray(k, k.Length);
         SafeTensors.WriteArrays(Path.Combine(tmp, "kernels.safetensors"), kernels);
+        SafeTensors.WriteArrays(Path.Combine(tmp, "strategy.safetensors"), strategy.SaveState(),
+            new Dictionary<string, string> { ["strategy"] = strategy.Kind });
         AtomicFile.WriteText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Json.Indented));
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(tmp, final);
@@ -60,8 +67,8 @@ public static class Checkpoint
         return Directory.Exists(dir) ? dir : null;
     }
 
-    /// <summary>Restores weights, momentum and reference kernels; returns the saved state.</summary>
-    public static CheckpointState Load(string dir, Model model, Sgd optimizer, KernelTracker tracker)
+    /// <summary>Restores weights, momentum, reference kernels and the strategy's state; returns the saved state.</summary>
+    public static CheckpointState Load(string dir, Model model, Sgd optimizer, KernelTracker tracker, IStrategy strategy)
     {
         model.LoadStateDict(SafeTensors.Read(Path.Combine(dir, "model.safetensors")), Path.Combine(dir, "model.safetensors"));
         optimizer.Buffers.Clear();
@@ -69,6 +76,11 @@ public static class Checkpoint
         var kernels = SafeTensors.ReadArrays(Path.Combine(dir, "kernels.safetensors")).Arrays;
         double[]? K(string key) => kernels.TryGetValue(key, out var a) ? a.ToDouble() : null;
         tracker.Initial = K("initial"); tracker.AtSwitch = K("switch"); tracker.Previous = K("previous");
+        tracker.TaskEnd.Clear();
+        foreach (var (key, a) in kernels.Where(kv => kv.Key.StartsWith("task_end_")))
+            tracker.TaskEnd[int.Parse(key["task_end_".Length..], System.Globalization.CultureInfo.InvariantCulture)] = a.ToDouble();
+        string strategyFile = Path.Combine(dir, "strategy.safetensors");
+        strategy.LoadState(SafeTensors.ReadArrays(strategyFile).Arrays, strategyFile);
         var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")))
             ?? throw new InputException($"{dir}/state.json: empty");
         tracker.PreviousStep = state.PreviousStep; tracker.PreviousEpoch = state.PreviousEpoch; tracker.SwitchTask = state.SwitchTask;

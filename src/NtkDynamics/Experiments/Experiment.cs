@@ -1,11 +1,13 @@
 using NtkDynamics.Continual;
 using NtkDynamics.Data;
 using NtkDynamics.Nn;
+using NtkDynamics.Strategies;
 
 namespace NtkDynamics.Experiments;
 
 /// <summary>
-/// The objects a config describes: the task stream (with its data) and the freshly initialised model. Building them is
+/// The objects a config describes: the task stream (with its data), the freshly initialised model and the strategy that
+/// trains it. Building them is
 /// also the complete check of a config against its data set, so it happens before anything is written (a run folder,
 /// a sweep's cells): each section is checked in its own step of <see cref="Build"/>, and every problem is one
 /// <see cref="InputException"/> that starts with the config's source and names the key.
@@ -18,9 +20,15 @@ public sealed class Experiment
     /// <summary>Optimiser steps of the whole run, task by task.</summary>
     public Schedule Schedule { get; }
 
-    private Experiment(ExperimentConfig config, TaskStream stream, Model model, Schedule schedule)
+    /// <summary>How the model is trained task after task (fine-tuning by default).</summary>
+    public IStrategy Strategy { get; }
+
+    /// <summary>Builds another model of the same architecture and initialisation (a strategy's copy of the model).</summary>
+    public Func<Model> NewModel { get; }
+
+    private Experiment(ExperimentConfig config, TaskStream stream, Model model, Func<Model> newModel, IStrategy strategy, Schedule schedule)
     {
-        Config = config; Stream = stream; Model = model; Schedule = schedule;
+        Config = config; Stream = stream; Model = model; NewModel = newModel; Strategy = strategy; Schedule = schedule;
     }
 
     /// <summary>
@@ -33,9 +41,11 @@ public sealed class Experiment
         {
             var set = LoadData(config, data ?? new DataCache(), log);
             var stream = BuildStream(config, set);
-            var model = BuildModel(config, set, stream);
-            var schedule = CheckSchedule(config, stream);
-            return new Experiment(config, stream, model, schedule);
+            var newModel = ModelFactory(config, set, stream);
+            var model = newModel();
+            var strategy = BuildStrategy(config, stream, model, newModel);
+            var schedule = CheckSchedule(config, stream, strategy);
+            return new Experiment(config, stream, model, newModel, strategy, schedule);
         }
         catch (InputException e) when (!e.Message.StartsWith(config.Source + ": ", StringComparison.Ordinal))
         {
@@ -62,12 +72,15 @@ public sealed class Experiment
             "class-split" => Streams.ClassSplit(data, s.Tasks, s.ClassesPerTask, s.ClassOrder, s.Shuffle, config.Seed, options),
             "class-overlap" => Streams.ClassOverlap(data, s.ClassesPerTask, s.Shifts, s.ClassOrder, config.Seed, options),
             "frequency-mixture" => Streams.FrequencyMixture(data, s.Alphas, s.TrainSize!.Value, s.TestSize!.Value, s.Set0, s.Set1, config.Seed, options),
+            "superclass-split" => Streams.SuperclassSplit(data, s.Tasks, s.ClassOrder, s.Shuffle, config.Seed, options),
+            "permuted" => Streams.Permuted(data, s.Tasks, config.Seed, options),
+            "rotated" => Streams.Rotated(data, s.Tasks, s.Angles, config.Seed, options),
             _ => Streams.Custom(data, s.Custom, config.Seed, options),
         };
     }
 
-    // model: the architecture fits the data's image shape and the stream's classes.
-    private static Model BuildModel(ExperimentConfig config, ImageDataset data, TaskStream stream)
+    // model: the architecture fits the data's image shape and the stream's classes. Returns how to build it (and copies of it).
+    private static Func<Model> ModelFactory(ExperimentConfig config, ImageDataset data, TaskStream stream)
     {
         var m = config.Model;
         if (m.Kind == "cnn" && data.Height != data.Width)
@@ -76,13 +89,26 @@ public sealed class Experiment
             ? ModelSpec.Cnn(m.Width, data.Channels, data.Height, stream.NumClasses)
             : ModelSpec.Mlp([data.Channels, data.Height, data.Width], m.Hidden, stream.NumClasses);
         Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
-        return spec.Build(par, config.Seed);
+        return () => spec.Build(par, config.Seed);
     }
 
-    // train, ntk, eval, checkpoint: the schedule they give over the stream's tasks has at least one step.
-    private static Schedule CheckSchedule(ExperimentConfig config, TaskStream stream)
+    // strategy: its memory fits the stream (A-GEM keeps buffer / tasks samples of each task).
+    private static IStrategy BuildStrategy(ExperimentConfig config, TaskStream stream, Model model, Func<Model> newModel)
     {
-        var schedule = new Schedule(stream.Tasks.Select(t => t.TrainIndices.Length).ToArray(), config);
+        if (config.Strategy is { Kind: "agem" } agem && agem.Buffer < stream.Tasks.Count)
+            throw new InputException($"strategy.buffer: A-GEM keeps buffer / tasks samples of each task; {agem.Buffer} is fewer than the {stream.Tasks.Count} tasks");
+        var t = config.Train;
+        return config.Strategy.Create(new StrategyContext
+        {
+            Model = model, Stream = stream, Loss = new TaskLoss(t.Loss, stream), NewModel = newModel,
+            Seed = config.Seed, BatchSize = t.BatchSize, LearningRate = t.LrValue, EpochsPerTask = t.EpochsPerTask,
+        });
+    }
+
+    // train, ntk, eval, checkpoint: the schedule they give over what the strategy trains each task on has at least one step.
+    private static Schedule CheckSchedule(ExperimentConfig config, TaskStream stream, IStrategy strategy)
+    {
+        var schedule = new Schedule(stream.Tasks.Select(t => strategy.TrainingSet(t.Index).Count).ToArray(), config);
         if (schedule.TotalSteps < 1) throw new InputException("train: the run has no training steps");
         return schedule;
     }

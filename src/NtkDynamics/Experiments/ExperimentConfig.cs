@@ -1,5 +1,6 @@
 using System.Globalization;
 using NtkDynamics.Continual;
+using NtkDynamics.Strategies;
 using YamlDotNet.Serialization;
 
 namespace NtkDynamics.Experiments;
@@ -13,7 +14,7 @@ public sealed record DataConfig(string Dataset, int? TrainPerClass, int? TestPer
 /// <summary>The task stream (keys as the Continual builders name them).</summary>
 public sealed record StreamConfig(string Kind, int Tasks, int ClassesPerTask, int[]? ClassOrder, bool Shuffle, int[] Shifts,
     int[]? Set0, int[]? Set1, double[] Alphas, int? TrainSize, int? TestSize, IReadOnlyList<TaskSpec> Custom,
-    string Head, int ProbeSize, string ProbeSplit);
+    string Head, int ProbeSize, string ProbeSplit, double[]? Angles = null);
 
 /// <summary>SGD settings; <paramref name="Lr"/> is a number or a formula of width ("0.1/width"), <paramref name="LrValue"/> its value.</summary>
 public sealed record TrainConfig(string Lr, double LrValue, double Momentum, double WeightDecay, bool Nesterov, int BatchSize,
@@ -31,7 +32,7 @@ public sealed record CheckpointConfig(int EverySteps, int Keep);
 
 /// <summary>A whole experiment, every value resolved (defaults filled in).</summary>
 public sealed record ExperimentConfig(string Name, ulong Seed, string Output, ModelConfig Model, DataConfig Data, StreamConfig Stream,
-    TrainConfig Train, NtkConfig Ntk, EvalConfig Eval, CheckpointConfig Checkpoint)
+    TrainConfig Train, NtkConfig Ntk, EvalConfig Eval, CheckpointConfig Checkpoint, StrategyOptions Strategy)
 {
     /// <summary>Reads a config file; every missing value gets its default; unknown keys and bad values are errors naming the key.</summary>
     public static ExperimentConfig Load(string path) => FromNode(ConfigNode.Load(path), System.IO.Path.GetFileNameWithoutExtension(path));
@@ -77,8 +78,9 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         var ntk = ReadNtk(root.Child("ntk"));
         var eval = ReadEval(root.Child("eval"));
         var checkpoint = ReadCheckpoint(root.Child("checkpoint"));
+        var strategy = ReadStrategy(root.Child("strategy"));
         root.RejectUnknown();
-        return new ExperimentConfig(name, seed, output, model, data, stream, train, ntk, eval, checkpoint) { Source = root.Source };
+        return new ExperimentConfig(name, seed, output, model, data, stream, train, ntk, eval, checkpoint, strategy) { Source = root.Source };
     }
 
     /// <summary>The file (or sweep cell) the config was read from, named first in every error about it.</summary>
@@ -114,12 +116,13 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             var classes = t.Ints("classes") ?? throw t.Error("classes", "each task needs its classes");
             return new TaskSpec(classes, t.Doubles("weights"), t.Int("train_size", null, 1), t.Int("test_size", null, 1), t.String("name"));
         }).ToList();
-        string kind = s.Choice("kind", custom.Count > 0 ? "custom" : "class-split", "class-split", "class-overlap", "frequency-mixture", "custom");
-        var stream = new StreamConfig(kind, s.Int("tasks", 2, 1)!.Value, s.Int("classes_per_task", 5, 1)!.Value,
+        string kind = s.Choice("kind", custom.Count > 0 ? "custom" : "class-split",
+            "class-split", "class-overlap", "frequency-mixture", "superclass-split", "custom", "permuted", "rotated");
+        var stream = new StreamConfig(kind, s.Int("tasks", kind == "superclass-split" ? 20 : 2, 1)!.Value, s.Int("classes_per_task", 5, 1)!.Value,
             s.Ints("class_order"), s.Bool("shuffle", false), s.Ints("shifts") ?? [5], s.Ints("set0"), s.Ints("set1"),
             s.Doubles("alphas") ?? [0.1, 0.9], s.Int("train_size", null, 1), s.Int("test_size", null, 1), custom,
             s.Choice("head", "class-incremental", "class-incremental", "task-incremental"), s.Int("probe_size", 32, 1)!.Value,
-            s.Choice("probe_split", "test", "test", "train"));
+            s.Choice("probe_split", "test", "test", "train"), s.Doubles("angles"));
         if (kind == "custom" && custom.Count == 0) throw s.Error("tasks_list", "a custom stream needs a list of tasks");
         if (kind == "frequency-mixture")
         {
@@ -132,6 +135,9 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             "class-split" => ["tasks", "classes_per_task", "class_order", "shuffle"],
             "class-overlap" => ["classes_per_task", "shifts", "class_order"],
             "frequency-mixture" => ["alphas", "set0", "set1", "train_size", "test_size"],
+            "superclass-split" => ["tasks", "class_order", "shuffle"],
+            "permuted" => ["tasks"],
+            "rotated" => ["tasks", "angles"],
             _ => ["tasks_list"],
         };
         var unused = new (string Key, bool IsDefault)[]
@@ -139,6 +145,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             ("tasks", stream.Tasks == 2), ("classes_per_task", stream.ClassesPerTask == 5), ("class_order", stream.ClassOrder is null),
             ("shuffle", !stream.Shuffle), ("shifts", stream.Shifts is [5]), ("alphas", stream.Alphas is [0.1, 0.9]), ("set0", stream.Set0 is null),
             ("set1", stream.Set1 is null), ("train_size", stream.TrainSize is null), ("test_size", stream.TestSize is null), ("tasks_list", custom.Count == 0),
+            ("angles", stream.Angles is null),
         };
         foreach (var (key, isDefault) in unused)
             if (!isDefault && !uses.Contains(key))
@@ -179,6 +186,30 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
 
     private static CheckpointConfig ReadCheckpoint(ConfigNode c) => new(c.Int("every_steps", 100, 1)!.Value, c.Int("keep", 2, 1)!.Value);
 
+    // strategy: {kind, ...}: each kind reads only its own keys (StrategyOptions.KeysOf), so another kind's key is an unknown key.
+    private static StrategyOptions ReadStrategy(ConfigNode st)
+    {
+        string kind = st.Choice("kind", "finetune", [.. StrategyOptions.Kinds]);
+        var d = StrategyOptions.Defaults(kind);
+        var keys = StrategyOptions.KeysOf(kind);
+        int I(string key, int fallback, int min) => keys.Contains(key) ? st.Int(key, fallback, min)!.Value : fallback;
+        double D(string key, double fallback, double min, double max = double.PositiveInfinity)
+        {
+            if (!keys.Contains(key)) return fallback;
+            double v = st.Double(key, fallback)!.Value;
+            if (v < min || v > max) throw st.Error(key, $"must be in [{min}, {max}], got {v}");
+            return v;
+        }
+        var options = d with
+        {
+            Buffer = I("buffer", d.Buffer, 1), ReplayBatch = I("replay_batch", d.ReplayBatch, 1),
+            Alpha = D("alpha", d.Alpha, 0), Beta = D("beta", d.Beta, 0), Lambda = D("lambda", d.Lambda, 0), Gamma = D("gamma", d.Gamma, 0, 1),
+            Temperature = D("temperature", d.Temperature, 0), WarmupEpochs = keys.Contains("warmup_epochs") ? st.Int("warmup_epochs", null, 0) : null,
+        };
+        if (kind == "lwf" && options.Temperature <= 0) throw st.Error("temperature", $"must be positive, got {options.Temperature}");
+        return options;
+    }
+
     /// <summary>The fully resolved config as YAML: loading it gives this config back.</summary>
     public string ToYaml()
     {
@@ -207,6 +238,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
                     ["test_size"] = t.TestSize, ["name"] = t.Name,
                 }).ToArray(),
                 ["head"] = Stream.Head, ["probe_size"] = Stream.ProbeSize, ["probe_split"] = Stream.ProbeSplit,
+                ["angles"] = Stream.Angles?.Select(F).ToArray(),
             },
             ["train"] = new Dictionary<string, object?>
             {
@@ -220,6 +252,9 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             },
             ["eval"] = new Dictionary<string, object?> { ["every_epochs"] = Eval.EveryEpochs, ["every_steps"] = Eval.EverySteps, ["batch_size"] = Eval.BatchSize },
             ["checkpoint"] = new Dictionary<string, object?> { ["every_steps"] = Checkpoint.EverySteps, ["keep"] = Checkpoint.Keep },
+            ["strategy"] = new Dictionary<string, object?> { ["kind"] = Strategy.Kind }
+                .Concat(StrategyOptions.KeysOf(Strategy.Kind).Select(k => KeyValuePair.Create(k, Strategy.Value(k) is double v ? F(v) : Strategy.Value(k))))
+                .ToDictionary(),
         };
         return $"# lr = {Train.LrValue.ToString("R", CultureInfo.InvariantCulture)}\n" + new SerializerBuilder().Build().Serialize(tree);
     }

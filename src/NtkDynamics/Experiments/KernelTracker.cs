@@ -6,11 +6,17 @@ namespace NtkDynamics.Experiments;
 
 /// <summary>
 /// Turns each probe kernel into one metrics row (docs/run-folder.md): spectrum, distances to Θ_0, to the kernel at the
-/// start of the current task and to the previous measurement, velocity, alignment with the probe labels, layer shares.
+/// start of the current task and to the previous measurement, velocity, alignment with the probe labels, layer shares, and
+/// each finished task's kernel drift: the kernel restricted to that task's probe rows (<paramref name="taskRows"/>; each row
+/// is <paramref name="logitsPerRow"/> kernel rows in a full kernel) against the same block at the task's end (a task
+/// without probe rows has none).
 /// Holds the reference kernels, which a checkpoint saves so a resumed run continues with the same numbers.
 /// </summary>
-public sealed class KernelTracker(int[] probeLabels, int numClasses, int topEigenvalues)
+public sealed class KernelTracker(int[] probeLabels, int numClasses, int topEigenvalues, int[][]? taskRows = null, int logitsPerRow = 1)
 {
+    /// <summary>Each finished task's block of the kernel measured at its last step.</summary>
+    public Dictionary<int, double[]> TaskEnd { get; } = [];
+
     public double[]? Initial { get; set; }
     public double[]? AtSwitch { get; set; }
     public double[]? Previous { get; set; }
@@ -18,10 +24,15 @@ public sealed class KernelTracker(int[] probeLabels, int numClasses, int topEige
     public double PreviousEpoch { get; set; }
     public int SwitchTask { get; set; }
 
-    /// <summary>A row of metrics.jsonl for the kernel at <paramref name="step"/> (task <paramref name="task"/>).</summary>
-    public Dictionary<string, object?> Measure(NtkKernel kernel, int step, double epoch, int task, int taskStep, double? loss, string? kernelFile, double seconds)
+    /// <summary>A row of metrics.jsonl for the kernel at <paramref name="step"/> (task <paramref name="task"/>);
+    /// <paramref name="endsTask"/>: this is the measurement at the task's last step, whose block becomes the task's reference.</summary>
+    public Dictionary<string, object?> Measure(NtkKernel kernel, int step, double epoch, int task, int taskStep, double? loss, string? kernelFile, double seconds,
+        bool endsTask = false)
     {
         var k = kernel.Values;
+        if (endsTask && taskRows is not null && taskRows[task].Length > 0) TaskEnd[task] = Block(k, kernel.Size, taskRows[task]);
+        var drift = TaskEnd.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            kv => Nullable(KernelDistance.Centred(kv.Value, Block(k, kernel.Size, taskRows![kv.Key]))));
         var spectrum = Spectrum.Of(k, $"kernel at step {step}");
         if (Initial is null) { Initial = k; AtSwitch = k; SwitchTask = task; }
         double? distPrev = Previous is null ? null : KernelDistance.Centred(Previous, k);
@@ -43,10 +54,21 @@ public sealed class KernelTracker(int[] probeLabels, int numClasses, int topEige
             ["alignment_uncentred"] = Nullable(LabelAlignment.Uncentred(k, probeLabels, numClasses)),
             ["fort_distance_init"] = KernelDistance.Uncentred(Initial, k),
             ["layer_share"] = shares,
+            ["old_task_drift"] = drift,
             ["loss"] = loss, ["kernel_file"] = kernelFile, ["ntk_seconds"] = Math.Round(seconds, 4),
         };
         Previous = k; PreviousStep = step; PreviousEpoch = epoch;
         return row;
+    }
+
+    /// <summary>The kernel (size x size) restricted to the probe rows <paramref name="rows"/> (each logitsPerRow kernel rows).</summary>
+    private double[] Block(double[] k, int size, int[] rows)
+    {
+        int[] r = [.. rows.SelectMany(i => Enumerable.Range(i * logitsPerRow, logitsPerRow))];
+        var block = new double[r.Length * r.Length];
+        for (int a = 0; a < r.Length; a++)
+            for (int b = 0; b < r.Length; b++) block[a * r.Length + b] = k[r[a] * size + r[b]];
+        return block;
     }
 
     /// <summary>Marks the start of task <paramref name="task"/>: the last kernel becomes Θ_switch.</summary>

@@ -6,6 +6,7 @@ using NtkDynamics.Data;
 using NtkDynamics.Formats;
 using NtkDynamics.Nn;
 using NtkDynamics.Ntk;
+using NtkDynamics.Strategies;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Experiments;
@@ -22,9 +23,10 @@ public sealed class Runner
     private readonly Schedule _schedule;
     private readonly Sgd _optimizer;
     private readonly KernelTracker _tracker;
+    private readonly IStrategy _strategy;
     private readonly Action<RunEvent> _observe;
     private CheckpointState _state = new();
-    private (int Task, int Epoch, int[] Order)? _order;
+    private (int Task, int Epoch, Samples Order)? _order;
     private double _lastLambda = double.NaN, _lastAccuracy = double.NaN;
     private int _stepsDone;
 
@@ -33,9 +35,11 @@ public sealed class Runner
         _experiment = experiment; _config = experiment.Config; _run = run; _observe = observe ?? (_ => { });
         var stream = _experiment.Stream;
         _schedule = experiment.Schedule;
+        _strategy = experiment.Strategy;
         var t = _config.Train;
         _optimizer = new Sgd(_experiment.Model.Parameters, t.LrValue, t.Momentum, t.WeightDecay, t.Nesterov);
-        _tracker = new KernelTracker(stream.Probe.Labels, stream.NumClasses, _config.Ntk.TopEigenvalues);
+        _tracker = new KernelTracker(stream.Probe.Labels, stream.NumClasses, _config.Ntk.TopEigenvalues,
+            [.. stream.Tasks.Select(task => task.ProbeRows)], _config.Ntk.Kind == "full" ? stream.NumClasses : 1);
     }
 
     private static Experiment Build(ExperimentConfig config, Action<RunEvent>? observe) =>
@@ -107,7 +111,7 @@ public sealed class Runner
             runner.Loop(0, stop);
             return run;
         }
-        runner._state = Checkpoint.Load(checkpoint, runner._experiment.Model, runner._optimizer, runner._tracker);
+        runner._state = Checkpoint.Load(checkpoint, runner._experiment.Model, runner._optimizer, runner._tracker, runner._strategy);
         int step = runner._state.Step;
         RunFolder.TruncateAfter(run.Metrics, step, StepOfJson);
         RunFolder.TruncateAfter(run.Accuracy, step, StepOfCsv);
@@ -146,7 +150,7 @@ public sealed class Runner
         var s = _experiment.Stream;
         return new()
         {
-            ["kind"] = s.Kind, ["head"] = s.Head == HeadKind.TaskIncremental ? "task-incremental" : "class-incremental",
+            ["kind"] = s.Kind, ["head"] = s.Head == HeadKind.TaskIncremental ? "task-incremental" : "class-incremental", ["strategy"] = _strategy.Kind,
             ["similarity_measure"] = s.SimilarityMeasure, ["num_classes"] = s.NumClasses, ["class_names"] = s.HeadClassNames,
             ["steps_per_task"] = s.Tasks.Select(t => _schedule.EndStep[t.Index] - _schedule.StartStep[t.Index]).ToArray(),
             ["total_steps"] = _schedule.TotalSteps,
@@ -154,7 +158,8 @@ public sealed class Runner
             ["tasks"] = s.Tasks.Select(t => new Dictionary<string, object?>
             {
                 ["index"] = t.Index, ["name"] = t.Name, ["classes"] = t.Classes, ["class_names"] = t.Classes.Select(c => s.Data.ClassNames[c]).ToArray(),
-                ["weights"] = t.Weights, ["train_size"] = t.TrainIndices.Length, ["test_size"] = t.TestIndices.Length, ["similarity"] = t.Similarity,
+                ["weights"] = t.Weights, ["train_size"] = _strategy.TrainingSet(t.Index).Count, ["test_size"] = t.TestIndices.Length, ["similarity"] = t.Similarity,
+                ["transform"] = t.Transform?.Describe(), ["probe_rows"] = t.ProbeRows,
                 ["start_step"] = _schedule.StartStep[t.Index], ["end_step"] = _schedule.EndStep[t.Index], ["steps_per_epoch"] = _schedule.StepsPerEpoch[t.Index],
             }).ToArray(),
         };
@@ -164,7 +169,6 @@ public sealed class Runner
     /// after the current step and ends with state "stopped", to be resumed.</summary>
     private void Loop(int fromStep, CancellationToken stop)
     {
-        var model = _experiment.Model;
         var stream = _experiment.Stream;
         int total = _schedule.TotalSteps, tasks = stream.Tasks.Count;
         _run.WriteStatus("running", fromStep, total);
@@ -176,7 +180,6 @@ public sealed class Runner
                 Measure(0);
                 Evaluate(0);
             }
-            var grad = new Tensor(1, 1);
             for (int step = fromStep + 1; step <= total; step++)
             {
                 if (stop.IsCancellationRequested)
@@ -188,24 +191,22 @@ public sealed class Runner
                     return;
                 }
                 var (task, epoch, batchIndex) = _schedule.Locate(step);
-                if (step == _schedule.StartStep[task] + 1) _tracker.Switch(task);
                 var sw = Stopwatch.StartNew();
-                var batch = stream.Batch(Split.Train, Minibatch(task, epoch, batchIndex));
-                var logits = model.Forward(batch.Images);
-                if (!grad.ShapeEquals(logits.Shape)) grad = new Tensor(logits.Shape);
-                double loss = _config.Train.Loss == "mse"
-                    ? Losses.MeanSquaredError(logits, OneHot(batch.Labels, logits.Shape[1]), grad)
-                    : Losses.CrossEntropy(logits, batch.Labels, grad, stream.LogitMask(task));
+                if (step == _schedule.StartStep[task] + 1)
+                {
+                    _tracker.Switch(task);
+                    _strategy.BeginTask(task);
+                }
+                double loss = _strategy.Step(Minibatch(task, epoch, batchIndex), task);
                 if (!double.IsFinite(loss))
                 {
                     _run.WriteStatus("diverged", step, total, $"the training loss is {loss} at step {step} (task {task}, epoch {epoch}); lower train.lr");
                     _observe(new RunEvent("end", step, total, task, tasks, _schedule.EpochAt(step), loss, Message: "diverged"));
                     return;
                 }
-                model.ZeroGrad();
-                model.BackwardParameters(grad);
                 _optimizer.Step();
                 _stepsDone++;
+                if (step == _schedule.EndStep[task]) _strategy.EndTask(task);
                 _state = _state with { LossSum = _state.LossSum + loss, LossCount = _state.LossCount + 1, TrainSeconds = _state.TrainSeconds + sw.Elapsed.TotalSeconds };
                 if (_schedule.IsMeasurement(step)) Measure(step);
                 if (_schedule.IsEvaluation(step)) Evaluate(step);
@@ -223,24 +224,18 @@ public sealed class Runner
         }
     }
 
-    // The epoch's order of the task's training images is a function of (seed, task, epoch), so a resumed run draws the same batches.
-    private int[] Minibatch(int task, int epoch, int batchIndex)
+    // The epoch's order of the task's training samples is a function of (seed, task, epoch), so a resumed run draws the same batches.
+    private Samples Minibatch(int task, int epoch, int batchIndex)
     {
         if (_order is not { } o || o.Task != task || o.Epoch != epoch)
         {
-            var order = (int[])_experiment.Stream.Tasks[task].TrainIndices.Clone();
+            var set = _strategy.TrainingSet(task);
+            int[] order = [.. Enumerable.Range(0, set.Count)];
             new Rng(_config.Seed * 0x9E3779B97F4A7C15UL ^ ((ulong)task << 32) ^ (ulong)epoch ^ 0x5851F42D4C957F2DUL).Shuffle(order.AsSpan());
-            _order = o = (task, epoch, order);
+            _order = o = (task, epoch, set.Pick(order));
         }
         int b = _config.Train.BatchSize, start = batchIndex * b;
-        return o.Order[start..Math.Min(start + b, o.Order.Length)];
-    }
-
-    private static Tensor OneHot(int[] labels, int k)
-    {
-        var y = new Tensor(labels.Length, k);
-        for (int i = 0; i < labels.Length; i++) y.Data[i * k + labels[i]] = 1f;
-        return y;
+        return o.Order.Pick([.. Enumerable.Range(start, Math.Min(b, o.Order.Count - start))]);
     }
 
     private void Measure(int step)
@@ -257,7 +252,8 @@ public sealed class Runner
         }
         int task = _schedule.TaskOf(step);
         double? loss = _state.LossCount > 0 ? _state.LossSum / _state.LossCount : null;
-        var row = _tracker.Measure(kernel, step, _schedule.EpochAt(step), task, step - _schedule.StartStep[task], loss, file, sw.Elapsed.TotalSeconds);
+        var row = _tracker.Measure(kernel, step, _schedule.EpochAt(step), task, step - _schedule.StartStep[task], loss, file, sw.Elapsed.TotalSeconds,
+            step > 0 && step == _schedule.EndStep[task]);
         RunFolder.AppendLine(_run.Metrics, KernelTracker.ToJsonLine(row));
         _lastLambda = (double)row["lambda_max"]!;
         _state = _state with
@@ -285,7 +281,11 @@ public sealed class Runner
         _lastAccuracy = accuracies[trained];
         var matrix = _state.AccuracyMatrix;
         if (step > 0 && _schedule.IsTaskEnd(step) && matrix.Count == trained) matrix = [.. matrix, accuracies];
-        _state = _state with { AccuracyMatrix = matrix, EvalSeconds = _state.EvalSeconds + sw.Elapsed.TotalSeconds };
+        _state = _state with
+        {
+            AccuracyMatrix = matrix, InitialAccuracy = step == 0 ? accuracies : _state.InitialAccuracy,
+            EvalSeconds = _state.EvalSeconds + sw.Elapsed.TotalSeconds,
+        };
         _observe(new RunEvent("eval", step, _schedule.TotalSteps, trained, stream.Tasks.Count, _schedule.EpochAt(step), Accuracy: _lastAccuracy));
     }
 
@@ -299,7 +299,7 @@ public sealed class Runner
         for (int start = 0; start < task.TestIndices.Length; start += b)
         {
             var idx = task.TestIndices[start..Math.Min(start + b, task.TestIndices.Length)];
-            var batch = stream.Batch(Split.Test, idx);
+            var batch = stream.Batch(Split.Test, idx, task.Index);
             var logits = _experiment.Model.Forward(batch.Images);
             lossSum += Losses.CrossEntropy(logits, batch.Labels, new Tensor(logits.Shape), mask) * idx.Length;
             var predicted = Losses.ArgMax(logits, mask);
@@ -312,7 +312,7 @@ public sealed class Runner
     private void SaveCheckpoint(int step)
     {
         _state = _state with { Step = step };
-        Checkpoint.Save(_run, _experiment.Model, _optimizer, _tracker, _state, _config.Checkpoint.Keep);
+        Checkpoint.Save(_run, _experiment.Model, _optimizer, _tracker, _strategy, _state, _config.Checkpoint.Keep);
     }
 
     private void WriteSummary(int steps)
@@ -325,6 +325,8 @@ public sealed class Runner
             ["average_accuracy"] = r.Length > 0 ? ContinualMetrics.AverageAccuracy(r) : null,
             ["forgetting"] = r.Length > 0 ? F(ContinualMetrics.Forgetting(r)) : null,
             ["backward_transfer"] = r.Length > 0 ? F(ContinualMetrics.BackwardTransfer(r)) : null,
+            ["initial_accuracy"] = _state.InitialAccuracy,
+            ["forward_transfer"] = r.Length > 0 && _state.InitialAccuracy is { } b ? F(ContinualMetrics.ForwardTransfer(r, b)) : null,
             ["steps"] = steps, ["train_seconds"] = Math.Round(_state.TrainSeconds, 3), ["ntk_seconds"] = Math.Round(_state.NtkSeconds, 3),
             ["eval_seconds"] = Math.Round(_state.EvalSeconds, 3), ["ntk_measurements"] = _state.NtkMeasurements,
         }, Json.Indented));

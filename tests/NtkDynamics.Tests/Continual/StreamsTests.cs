@@ -137,11 +137,11 @@ public class StreamsTests
         Assert.Equal(["c7", "c1", "c3", "c0"], taskIncremental.HeadClassNames);
 
         // labels come back in the head's numbering: class 3 is logit 2
-        var batch = taskIncremental.Batch(Split.Train, [3, 7, 10]);
+        var batch = taskIncremental.Batch(Split.Train, [3, 7, 10], 0);
         Assert.Equal([2, 0, 3], batch.Labels);
         Assert.Equal([3, 2, 1, 2], batch.Images.Shape);
         Assert.Equal(taskIncremental.Normalizer.Apply(Ten.Train, [3, 7, 10]).Data, batch.Images.Data);
-        Assert.Throws<ArgumentException>(() => taskIncremental.Batch(Split.Train, [5]));
+        Assert.Throws<ArgumentException>(() => taskIncremental.Batch(Split.Train, [5], 0));
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public class StreamsTests
         Assert.Equal(probe.Labels.Order(), probe.Labels);
         Assert.Equal(probe.Indices.Distinct().Count(), probe.Indices.Length);
         Assert.All(probe.Indices.Zip(probe.Labels), p => Assert.Equal(stream.HeadClasses[p.Second], Ten.Test.Labels[p.First]));
-        Assert.Equal(stream.Batch(Split.Test, probe.Indices).Images.Data, probe.Images.Data);
+        Assert.Equal(stream.Batch(Split.Test, probe.Indices, 0).Images.Data, probe.Images.Data);
 
         var second = stream.Tasks[1].Probe;
         Assert.Equal(32, second.Indices.Length);

@@ -69,6 +69,21 @@ public class RunnerTests
         Assert.Equal(2 * 5, acc.Length - 1); // evaluations at steps 0, 5, 10, 15, 20, each on 2 tasks
         using var summary = JsonDocument.Parse(File.ReadAllText(run.Summary));
         Assert.Equal(2, summary.RootElement.GetProperty("accuracy_matrix").GetArrayLength());
+        // forward transfer: accuracy on task 1 after task 0, minus the randomly initialised model's (step 0)
+        double initial1 = summary.RootElement.GetProperty("initial_accuracy")[1].GetDouble();
+        double r01 = summary.RootElement.GetProperty("accuracy_matrix")[0][1].GetDouble();
+        Assert.Equal(r01 - initial1, summary.RootElement.GetProperty("forward_transfer").GetDouble(), 12);
+        Assert.Equal(double.Parse(acc[2].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture), initial1);
+
+        // task 0's probe block: its reference is the kernel at its last step (10), from where it drifts
+        double Drift(int step) => rows.First(r => r.GetProperty("step").GetInt32() == step).GetProperty("old_task_drift").GetProperty("0").GetDouble();
+        Assert.Empty(rows.First(r => r.GetProperty("step").GetInt32() == 9).GetProperty("old_task_drift").EnumerateObject());
+        Assert.Equal(0.0, Drift(10), 12);
+        Assert.True(Drift(20) > 0);
+        var k20 = Npy.Read(run.File("kernels/step_000020.npy")).ToDouble();
+        int[] rows0 = [0, 1, 2, 3, 4]; // the probe's 10 rows are sorted by label: task 0's labels 0-4 come first
+        double[] Block(double[] k) => [.. rows0.SelectMany(a => rows0.Select(b => k[a * 10 + b]))];
+        Assert.Equal(NtkDynamics.Ntk.Metrics.KernelDistance.Centred(Block(k10.ToDouble()), Block(k20)), Drift(20), 12);
         Assert.Contains(events, e => e.Kind == "end" && e.Message == "finished");
 
         var e2 = Assert.Throws<InputException>(() => Runner.Start(cfg));
@@ -98,10 +113,35 @@ public class RunnerTests
 
     // Reference and resumed run are both `ntk run` child processes, as a user would run them.
     [Fact]
-    public void KilledAtSeveralPointsAndResumedEndsIdenticalToAnUninterruptedRun()
+    public void KilledAtSeveralPointsAndResumedEndsIdenticalToAnUninterruptedRun() =>
+        KilledAndResumedEndsIdentical(TinyYaml("kill", TempDir()).Replace("epochs_per_task: 2", "epochs_per_task: 6"), [4, 11, 19]);
+
+    /// <summary>
+    /// Every strategy keeps its state (buffer, Fisher, old model, random streams) across a kill -9: killed in the first task
+    /// and again in the second (where the buffer is full, the Fisher and the old model exist), resumed, it ends identical.
+    /// </summary>
+    [Theory]
+    [InlineData("joint")]
+    [InlineData("er")]
+    [InlineData("derpp")]
+    [InlineData("agem")]
+    [InlineData("ewc-online")]
+    [InlineData("lwf")]
+    public void EveryStrategyKilledAndResumedEndsIdentical(string kind)
     {
-        var dir = TempDir();
-        string yaml = TinyYaml("kill", dir).Replace("epochs_per_task: 2", "epochs_per_task: 6");
+        string options = kind switch
+        {
+            "er" or "derpp" or "agem" => ", buffer: 30, replay_batch: 8",
+            "lwf" => ", warmup_epochs: 1",
+            "ewc-online" => ", lambda: 5, gamma: 0.9",
+            _ => "",
+        };
+        KilledAndResumedEndsIdentical(TinyYaml("kill", TempDir(), $"strategy: {{kind: {kind}{options}}}").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
+    }
+
+    private static void KilledAndResumedEndsIdentical(string yaml, int[] killAtRows)
+    {
+        var dir = ExperimentConfig.Parse(yaml).Output;
         File.WriteAllText(Path.Combine(dir, "kill.yaml"), yaml);
         File.WriteAllText(Path.Combine(dir, "reference.yaml"), yaml.Replace("name: kill", "name: reference"));
         NtkProcess.Run("run", Path.Combine(dir, "reference.yaml"), "--quiet");
@@ -109,12 +149,12 @@ public class RunnerTests
 
         var run = new RunFolder(Path.Combine(dir, "kill"));
         int kills = 0;
-        foreach (int killAtRows in new[] { 4, 11, 19 })
+        foreach (int rows in killAtRows)
         {
             string[] args = kills == 0 ? ["run", Path.Combine(dir, "kill.yaml"), "--quiet"] : ["run", "--resume", run.Path, "--quiet"];
-            if (NtkProcess.KillWhen(() => File.Exists(run.Metrics) && File.ReadAllLines(run.Metrics).Length >= killAtRows, args)) kills++;
+            if (NtkProcess.KillWhen(() => File.Exists(run.Metrics) && File.ReadAllLines(run.Metrics).Length >= rows, args)) kills++;
         }
-        Assert.True(kills >= 2, $"only {kills} kills landed");
+        Assert.True(kills >= killAtRows.Length - 1, $"only {kills} kills landed");
         Assert.NotEqual("finished", run.ReadState());
         NtkProcess.Run("run", "--resume", run.Path, "--quiet");
 
