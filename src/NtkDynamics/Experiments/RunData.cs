@@ -165,6 +165,6 @@ public sealed class RunData
             : throw new InputException($"{path}: 'accuracy_matrix' should be a list of rows"))];
         return new RunSummary(matrix, JsonRead.Number(o, "average_accuracy", path), JsonRead.Number(o, "forgetting", path),
             JsonRead.Number(o, "backward_transfer", path), JsonRead.Number(o, "wall_seconds", path), JsonRead.Number(o, "steps", path),
-            JsonRead.Number(o, "train_seconds", path), JsonRead.Number(o, "ntk_seconds", path));
+            JsonRead.Number(o, "train_seconds", path), JsonRead.Number(o, "ntk_seconds", path), JsonRead.Number(o, "forward_transfer", path));
     }
 }

@@ -18,8 +18,8 @@ public static class RunIndex
         ("name", "TEXT"), ("path", "TEXT PRIMARY KEY"), ("state", "TEXT"), ("sweep", "TEXT"), ("cell", "INTEGER"), ("params", "TEXT"),
         ("seed", "INTEGER"), ("model_kind", "TEXT"), ("width", "INTEGER"), ("parametrisation", "TEXT"), ("lr", "REAL"), ("momentum", "REAL"),
         ("weight_decay", "REAL"), ("batch_size", "INTEGER"), ("epochs_per_task", "INTEGER"), ("dataset", "TEXT"), ("stream_kind", "TEXT"),
-        ("tasks", "INTEGER"), ("ntk_kind", "TEXT"), ("steps", "INTEGER"), ("average_accuracy", "REAL"), ("forgetting", "REAL"),
-        ("backward_transfer", "REAL"), ("lambda_max_initial", "REAL"), ("lambda_max_final", "REAL"), ("kernel_distance_final", "REAL"),
+        ("tasks", "INTEGER"), ("ntk_kind", "TEXT"), ("strategy", "TEXT"), ("steps", "INTEGER"), ("average_accuracy", "REAL"), ("forgetting", "REAL"),
+        ("backward_transfer", "REAL"), ("forward_transfer", "REAL"), ("lambda_max_initial", "REAL"), ("lambda_max_final", "REAL"), ("kernel_distance_final", "REAL"),
         ("velocity_peak", "REAL"), ("train_seconds", "REAL"), ("ntk_seconds", "REAL"),
     ];
 
@@ -68,12 +68,14 @@ public static class RunIndex
             ["seed"] = (long)c.Seed, ["model_kind"] = c.Model.Kind, ["width"] = c.Model.Width, ["parametrisation"] = c.Model.Parametrisation,
             ["lr"] = c.Train.LrValue, ["momentum"] = c.Train.Momentum, ["weight_decay"] = c.Train.WeightDecay, ["batch_size"] = c.Train.BatchSize,
             ["epochs_per_task"] = c.Train.EpochsPerTask, ["dataset"] = c.Data.Dataset, ["stream_kind"] = c.Stream.Kind, ["ntk_kind"] = c.Ntk.Kind,
+            ["strategy"] = c.Strategy.Kind,
             ["tasks"] = data?.Tasks.Count,
         };
         static double? Value(double v) => double.IsNaN(v) ? null : v;
         if (data?.Summary is { } s)
         {
             f["average_accuracy"] = Value(s.AverageAccuracy); f["forgetting"] = Value(s.Forgetting); f["backward_transfer"] = Value(s.BackwardTransfer);
+            f["forward_transfer"] = Value(s.ForwardTransfer);
             f["steps"] = Value(s.Steps); f["train_seconds"] = Value(s.TrainSeconds); f["ntk_seconds"] = Value(s.NtkSeconds);
         }
         if (data?.Measurements is [var first, ..] measurements)

@@ -38,4 +38,4 @@ public sealed record RunStatus(string State, string? Reason, int Step, int Total
 /// <summary>summary.json (written when a run ends): AccuracyMatrix[i][j] = accuracy on task j after training task i; NaN where a
 /// number is missing.</summary>
 public sealed record RunSummary(double[][] AccuracyMatrix, double AverageAccuracy, double Forgetting, double BackwardTransfer, double WallSeconds,
-    double Steps = double.NaN, double TrainSeconds = double.NaN, double NtkSeconds = double.NaN);
+    double Steps = double.NaN, double TrainSeconds = double.NaN, double NtkSeconds = double.NaN, double ForwardTransfer = double.NaN);

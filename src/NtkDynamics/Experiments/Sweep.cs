@@ -13,11 +13,14 @@ public sealed record SweepCell(int Index, string Name, IReadOnlyDictionary<strin
 /// <summary>
 /// A sweep file: a base experiment (inline under <c>experiment:</c> or a file named by <c>base:</c>) and a <c>grid:</c> of dotted
 /// config keys to lists of values; the cells are the cartesian product, in the grid's key order (the last key varies fastest).
-/// Each cell is a normal run folder inside <c>output/name/</c>. <c>workers:</c> local processes; <c>slurm:</c> resources per cell.
+/// <c>cases:</c>, a list of mappings of dotted keys to values, sets several keys together (one strategy with its own learning
+/// rate); it is the outermost factor of the product. Each cell is a normal run folder inside <c>output/name/</c>.
+/// <c>workers:</c> local processes; <c>slurm:</c> resources per cell.
 /// </summary>
 /// <example>
 /// name: widths
 /// base: experiment.yaml
+/// cases: [{strategy.kind: er, train.lr: 0.1}, {strategy.kind: derpp, train.lr: 0.03}]
 /// grid: {model.width: [16, 32, 64], seed: [0, 1, 2]}
 /// </example>
 public sealed class Sweep
@@ -29,28 +32,33 @@ public sealed class Sweep
     public SlurmResources Slurm { get; }
     public IReadOnlyList<SweepCell> Cells { get; }
     private readonly string _baseYaml;
-    private readonly IReadOnlyList<(string Key, YamlNode[] Values)> _grid;
+    // The factors of the product, outermost first: each a list of options, each option the (key, value) pairs it sets.
+    private readonly IReadOnlyList<(string Key, YamlNode Value)[][]> _axes;
 
-    private Sweep(string source, string name, string folder, int workers, SlurmResources slurm, string baseYaml, List<(string, YamlNode[])> grid)
+    private Sweep(string source, string name, string folder, int workers, SlurmResources slurm, string baseYaml, List<(string Key, YamlNode Value)[][]> axes)
     {
-        Source = source; Name = name; Folder = folder; Workers = workers; Slurm = slurm; _baseYaml = baseYaml; _grid = grid;
+        Source = source; Name = name; Folder = folder; Workers = workers; Slurm = slurm; _baseYaml = baseYaml; _axes = axes;
         var cells = new List<SweepCell>();
-        int count = grid.Aggregate(1, (n, g) => n * g.Item2.Length);
+        int count = axes.Aggregate(1, (n, a) => n * a.Length);
         for (int i = 0; i < count; i++)
         {
-            var values = new Dictionary<string, string>();
-            int rest = i;
-            for (int g = grid.Count - 1; g >= 0; g--)
-            {
-                var (key, options) = grid[g];
-                values[key] = Text(options[rest % options.Length]);
-                rest /= options.Length;
-            }
-            var ordered = grid.ToDictionary(g => g.Item1, g => values[g.Item1]);
+            var ordered = Options(i).SelectMany(o => o).ToDictionary(kv => kv.Key, kv => Text(kv.Value));
             string cellName = string.Join(",", ordered.Select(kv => $"{kv.Key.Split('.')[^1]}={Safe(kv.Value)}"));
             cells.Add(new SweepCell(i, cellName.Length > 0 ? cellName : "cell0", ordered));
         }
         Cells = cells;
+    }
+
+    // The option of each axis that cell i takes (the last axis varies fastest).
+    private (string Key, YamlNode Value)[][] Options(int i)
+    {
+        var chosen = new (string, YamlNode)[_axes.Count][];
+        for (int a = _axes.Count - 1; a >= 0; a--)
+        {
+            chosen[a] = _axes[a][i % _axes[a].Length];
+            i /= _axes[a].Length;
+        }
+        return chosen;
     }
 
     private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : ToYaml(node);
@@ -88,17 +96,26 @@ public sealed class Sweep
             throw root.Error("experiment", "expected a mapping of experiment keys (model:, data:, ...)");
         if (basePath is not null && map.Children.ContainsKey(new YamlScalarNode("experiment")))
             throw root.Error("experiment", "give the base experiment inline (experiment:) or as a file (base:), not both");
-        var grid = new List<(string, YamlNode[])>();
+        var axes = new List<(string Key, YamlNode Value)[][]>();
+        if (map.Children.TryGetValue(new YamlScalarNode("cases"), out var casesNode))
+        {
+            if (casesNode is not YamlSequenceNode { Children.Count: > 0 } list)
+                throw root.Error("cases", "expected a list of mappings of config keys to values ([{strategy.kind: er, train.lr: 0.1}, ...])");
+            axes.Add([.. list.Children.Select((c, i) => c is YamlMappingNode { Children.Count: > 0 } m
+                ? m.Children.Select(kv => (DottedKey(root, $"cases[{i}]", kv.Key), kv.Value)).ToArray()
+                : throw root.Error($"cases[{i}]", "expected a mapping of config keys to values"))]);
+        }
+        root.Accept("cases");
         if (map.Children.TryGetValue(new YamlScalarNode("grid"), out var gridNode))
         {
             if (gridNode is not YamlMappingNode g) throw root.Error("grid", "expected a mapping of config keys to lists of values");
             foreach (var (k, v) in g.Children)
             {
-                if (k is not YamlScalarNode { Value: { Length: > 0 } key } || key.Split('.').Any(part => part.Length == 0))
-                    throw root.Error("grid", $"a key at line {k.Start.Line} is not a dotted config key (such as model.width)");
+                string key = DottedKey(root, "grid", k);
+                if (axes.Count > 0 && axes[0].Any(c => c.Any(kv => kv.Key == key))) throw root.Error($"grid.{key}", "is also set by cases");
                 var values = v is YamlSequenceNode seq ? seq.Children.ToArray() : [v];
                 if (values.Length == 0) throw root.Error($"grid.{key}", "needs at least one value");
-                grid.Add((key, values));
+                axes.Add([.. values.Select(value => new[] { (key, value) })]);
             }
         }
         root.Accept("grid");
@@ -110,7 +127,7 @@ public sealed class Sweep
         };
         slurm.Validate();
         root.RejectUnknown();
-        var sweep = new Sweep(path, name, Path.Combine(output, name), workers, slurm, baseYaml, grid);
+        var sweep = new Sweep(path, name, Path.Combine(output, name), workers, slurm, baseYaml, axes);
         foreach (var cell in sweep.Cells) sweep.CellConfig(cell.Index); // every cell must be a valid experiment
         return sweep;
     }
@@ -122,17 +139,15 @@ public sealed class Sweep
         var yaml = new YamlStream();
         yaml.Load(new StringReader(_baseYaml.Length > 0 ? _baseYaml : "{}"));
         var map = yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode m ? m : new YamlMappingNode();
-        int rest = index;
-        for (int g = _grid.Count - 1; g >= 0; g--)
-        {
-            var (key, values) = _grid[g];
-            Set(map, key.Split('.'), values[rest % values.Length]);
-            rest /= values.Length;
-        }
+        foreach (var (key, value) in Options(index).SelectMany(o => o)) Set(map, key.Split('.'), value);
         Set(map, ["name"], new YamlScalarNode(Cells[index].Name));
         Set(map, ["output"], new YamlScalarNode(Folder));
         return ExperimentConfig.FromNode(ConfigNode.FromMapping(map, $"{Source} (cell {index}: {Cells[index].Name})"), Cells[index].Name);
     }
+
+    private static string DottedKey(ConfigNode root, string where, YamlNode k) =>
+        k is YamlScalarNode { Value: { Length: > 0 } key } && key.Split('.').All(part => part.Length > 0) ? key
+            : throw root.Error(where, $"a key at line {k.Start.Line} is not a dotted config key (such as model.width)");
 
     private static void Set(YamlMappingNode map, string[] path, YamlNode value)
     {

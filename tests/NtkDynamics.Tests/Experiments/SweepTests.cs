@@ -26,6 +26,33 @@ public class SweepTests
         Directory.Delete(dir, true);
     }
 
+    [Fact]
+    public void CasesSetSeveralKeysTogetherAndMultiplyTheGrid()
+    {
+        var dir = Directory.CreateTempSubdirectory("ntk-sweep-").FullName;
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), RunnerTests.TinyYaml("base", "ignored"));
+        File.WriteAllText(Path.Combine(dir, "s.yaml"), $$"""
+            name: s
+            output: {{dir}}
+            base: base.yaml
+            cases:
+              - {strategy.kind: er, train.lr: 0.1}
+              - {strategy: {kind: derpp, alpha: 0.3}, train.lr: 0.03}
+            grid: {seed: [0, 1]}
+            """);
+        var sweep = Sweep.Load(Path.Combine(dir, "s.yaml"));
+        Assert.Equal(["kind=er,lr=0.1,seed=0", "kind=er,lr=0.1,seed=1"], sweep.Cells.Take(2).Select(c => c.Name));
+        var last = sweep.CellConfig(3);
+        Assert.Equal(("derpp", 0.3, 0.03, 1UL), (last.Strategy.Kind, last.Strategy.Alpha, last.Train.LrValue, last.Seed));
+        Assert.Equal("er", sweep.CellConfig(1).Strategy.Kind);
+        Assert.Equal(0.9, last.Train.Momentum); // the base's
+        File.WriteAllText(Path.Combine(dir, "clash.yaml"), $"name: c\noutput: {dir}\nbase: base.yaml\ncases: [{{seed: 1}}]\ngrid: {{seed: [0, 1]}}\n");
+        Assert.Contains("grid.seed: is also set by cases", Assert.Throws<InputException>(() => Sweep.Load(Path.Combine(dir, "clash.yaml"))).Message);
+        File.WriteAllText(Path.Combine(dir, "bad.yaml"), $"name: c\noutput: {dir}\nbase: base.yaml\ncases: {{seed: 1}}\n");
+        Assert.Contains("cases: expected a list", Assert.Throws<InputException>(() => Sweep.Load(Path.Combine(dir, "bad.yaml"))).Message);
+        Directory.Delete(dir, true);
+    }
+
     /// <summary>The ntk command, except that the worker of cell <paramref name="failing"/> exits with code 9 (a crashed worker).</summary>
     internal static IReadOnlyList<string> FailingCell(int failing) =>
         ["bash", "-c", $"case \" $* \" in *\" --cell {failing} \"*) echo 'worker crashed' >&2; exit 9;; esac; exec \"$0\" \"$@\"", .. SweepRunner.SelfCommand()];

@@ -62,7 +62,7 @@ public class StrategiesTests
     public void The_strategy_section_has_mammoths_defaults_and_each_kind_only_its_own_keys()
     {
         ExperimentConfig Parse(string strategy) => ExperimentConfig.Parse($"strategy: {strategy}");
-        Assert.Equal("finetune", ExperimentConfig.Parse("").Strategy.Kind);
+        Assert.Equal("finetune", ExperimentConfig.Parse("{}").Strategy.Kind);
         Assert.Equal(new StrategyOptions("derpp", Buffer: 500, ReplayBatch: 32, Alpha: 0.2, Beta: 0.5), Parse("{kind: derpp}").Strategy);
         Assert.Equal(new StrategyOptions("lwf", Alpha: 3, Temperature: 2), Parse("{kind: lwf}").Strategy);
         Assert.Equal(new StrategyOptions("ewc-online", Lambda: 10, Gamma: 1), Parse("{kind: ewc-online}").Strategy);
