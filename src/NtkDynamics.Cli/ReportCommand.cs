@@ -5,7 +5,7 @@ using NtkDynamics.Reporting;
 
 namespace NtkDynamics.Cli;
 
-/// <summary>`ntk report PATH`: figures/*.svg (+png), analysis.json and one self-contained report.html for a run or a sweep.</summary>
+/// <summary>`ntk report PATH`: figures/*.svg and *.png, analysis.json and one self-contained report.html for a run or a sweep.</summary>
 internal static class ReportCommand
 {
     public static Command Create()
@@ -20,7 +20,7 @@ internal static class ReportCommand
         {
             var figures = new FigureOptions(r.GetValue(epochs) ? TimeAxis.Epochs : TimeAxis.Steps, r.GetValue(kernels), Steps(r.GetValue(spectrum)));
             ReportOutput output = Reports.Write(r.GetValue(path)!, new SwitchOptions(r.GetValue(late), r.GetValue(window)), figures);
-            Console.WriteLine($"figures   {output.Figures.Count} in {Path.GetDirectoryName(output.Figures[0].SvgPath)} ({(output.Figures.All(f => f.PngPath != null) ? "SVG + PNG" : "SVG")})");
+            Console.WriteLine($"figures   {output.Figures.Count} in {Path.GetDirectoryName(output.Figures[0].SvgPath)} (SVG + PNG)");
             Console.WriteLine($"analysis  {output.AnalysisPath}");
             Console.WriteLine($"report    {output.ReportPath}");
             foreach (string note in output.Notes) Console.WriteLine($"note: {note}");

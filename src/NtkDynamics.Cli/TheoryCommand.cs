@@ -80,26 +80,25 @@ internal static class TheoryCommand
         return cmd;
     }
 
-    private static Figure ConvergenceFigure(ConvergenceResult result)
+    private static Chart ConvergenceFigure(ConvergenceResult result)
     {
         var o = result.Options;
-        var fig = new Figure(1, 1, 560, 420);
+        var fig = new Chart(1, 1, 600, 500);
         var p = fig.Panel(0, 0);
-        p.Title = $"eNTK → analytic NTK ({o.Points} points on the sphere, d = {o.InputDim}, {o.Seeds} seeds)";
-        p.XLabel = "width n";
-        p.YLabel = "‖Θ_n − Θ_∞‖_F / ‖Θ_∞‖_F";
-        p.XScale = Scale.Log; p.YScale = Scale.Log;
+        p.Labels($"eNTK → analytic NTK ({o.Points} points on the sphere, d = {o.InputDim}, {o.Seeds} seeds)", "width n", "‖Θ_n − Θ_∞‖_F / ‖Θ_∞‖_F");
+        p.LogX(); p.LogY();
         double[] xs = o.Widths.Select(w => (double)w).ToArray();
         for (int i = 0; i < o.Depths.Length; i++)
         {
             int depth = o.Depths[i];
-            var color = Colors.Categorical(i);
+            var color = Look.Categorical(i);
             var samples = result.Samples.Where(s => s.Depth == depth).ToArray();
-            p.Scatter(samples.Select(s => (double)s.Width).ToArray(), samples.Select(s => s.RelativeError).ToArray(), color: Rgb.Mix(color, Rgb.Parse("#ffffff"), 0.55));
+            p.Dots(samples.Select(s => (double)s.Width).ToArray(), samples.Select(s => s.RelativeError).ToArray(), null, Look.Lighter(color, 0.55));
             var fit = result.Fit(depth);
             p.Line(xs, xs.Select(w => result.MeanError(depth, (int)w)).ToArray(), $"{depth} hidden layers: mean over seeds", color, markers: true);
             p.Line(xs, xs.Select(fit.At).ToArray(), $"fit: slope {fit.Slope:F3}", color, dashed: true);
         }
+        p.LegendOutside(ScottPlot.Edge.Bottom);
         return fig;
     }
 
@@ -135,41 +134,40 @@ internal static class TheoryCommand
         return cmd;
     }
 
-    private static Figure DynamicsFigure(DynamicsResult result)
+    private static Chart DynamicsFigure(DynamicsResult result)
     {
         var o = result.Options;
-        var fig = new Figure(1, 3, 1380, 400) { Title = $"Gradient descent of NTK-parametrised MLPs ({o.Depth} hidden layers) against the closed-form kernel dynamics" };
+        var fig = new Chart(1, 3, 1500, 460) { Title = $"Gradient descent of NTK-parametrised MLPs ({o.Depth} hidden layers) against the closed-form kernel dynamics" };
         int[] shown = [o.Widths.Min(), o.Widths.Max()];
         for (int c = 0; c < 2; c++)
         {
             var run = result.Runs.First(r => r.Width == shown[c] && r.Seed == 0);
             var p = fig.Panel(0, c);
-            p.Title = $"width {shown[c]}: real (solid), Θ_∞ theory (dashed)";
-            p.XLabel = "step"; p.YLabel = "f_t(x)";
-            p.Legend = c == 0 ? LegendPlace.None : LegendPlace.Outside;   // the same points in both panels
+            p.Labels($"width {shown[c]}: real (solid), Θ_∞ theory (dashed)", "step", "f_t(x)");
+            if (c == 1) p.LegendOutside();   // the same points in both panels
             double[] steps = run.Real.Steps.Select(t => (double)t).ToArray();
             int[] points = [0, 1, o.Train, o.Train + 1];
             for (int i = 0; i < points.Length && points[i] < run.Real.Outputs[0].Length; i++)
             {
                 int q = points[i];
-                var color = Colors.Categorical(i);
+                var color = Look.Categorical(i);
                 string label = q < o.Train ? $"training point {q}" : $"held-out point {q - o.Train}";
                 p.Line(steps, run.Real.Outputs.Select(f => f[q]).ToArray(), label, color);
                 p.Line(steps, run.Analytic.Select(f => f[q]).ToArray(), null, color, dashed: true);
             }
         }
         var e = fig.Panel(0, 2);
-        e.Title = "deviation from the theory";
-        e.XLabel = "width n"; e.YLabel = "max_t RMS(f_t − f̂_t) / RMS(f_0 − y)";
-        e.XScale = Scale.Log; e.YScale = Scale.Log;
+        e.Labels("deviation from the theory", "width n", "max_t RMS(f_t − f̂_t) / RMS(f_0 − y)");
+        e.LogX(); e.LogY();
         double[] xs = o.Widths.Select(w => (double)w).ToArray();
         foreach (var (analytic, name, i) in new[] { (true, "Θ_∞ (analytic)", 0), (false, "Θ_0 (linearised network)", 1) })
         {
             var fit = result.Fit(analytic);
-            var color = Colors.Categorical(i);
+            var color = Look.Categorical(i);
             e.Line(xs, xs.Select(w => result.MeanError((int)w, analytic)).ToArray(), $"vs {name}", color, markers: true);
             e.Line(xs, xs.Select(fit.At).ToArray(), $"fit: slope {fit.Slope:F2}", color, dashed: true);
         }
+        e.LegendOutside(ScottPlot.Edge.Bottom);
         return fig;
     }
 
@@ -245,33 +243,34 @@ internal static class TheoryCommand
         return (probe, Enumerable.Range(0, train).Select(i => i % 2 == 0 ? 1.0 : -1.0).ToArray());
     }
 
-    private static Figure LazyRichFigure(List<(string Name, IReadOnlyList<LazyRichRun> Runs)> results)
+    private static Chart LazyRichFigure(List<(string Name, IReadOnlyList<LazyRichRun> Runs)> results)
     {
-        var fig = new Figure(results.Count, 3, 1380, 380 * results.Count + 30) { Title = "Lazy against rich: NTK parametrisation (solid) and standard parametrisation (dashed, only h·λmax(Θ_0) < 2 on the right), one lr per parametrisation" };
+        var fig = new Chart(results.Count, 3, 1500, 420 * results.Count + 34) { Title = "Lazy against rich: NTK parametrisation (solid) and standard parametrisation (dashed, only h·λmax(Θ_0) < 2 on the right), one lr per parametrisation" };
         for (int row = 0; row < results.Count; row++)
         {
             var (name, runs) = results[row];
             var change = fig.Panel(row, 0);
             var cka = fig.Panel(row, 1);
             var along = fig.Panel(row, 2);
-            change.Title = $"{name}: kernel change"; change.YLabel = "‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F";
-            cka.Title = $"{name}: kernel distance (shape)"; cka.YLabel = "1 − CKA(Θ_T, Θ_0)";
-            along.Title = $"{name}: real against linearised"; along.YLabel = "RMS(f_t − f_t^lin) / RMS(f_0 − y)";
-            along.XLabel = "step"; along.YScale = Scale.Log;
-            foreach (var p in new[] { change, cka }) { p.XLabel = "width"; p.XScale = Scale.Log; p.YScale = Scale.Log; }
+            change.Labels($"{name}: kernel change", "width", "‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F");
+            cka.Labels($"{name}: kernel distance (shape)", "width", "1 − CKA(Θ_T, Θ_0)");
+            along.Labels($"{name}: real against linearised", "step", "RMS(f_t − f_t^lin) / RMS(f_0 − y)");
+            foreach (var p in new[] { change, cka, along }) { p.LogY(); if (p != along) p.LogX(); }
             for (int k = 0; k < LazyRich.Parametrisations.Count; k++)
             {
                 string par = LazyRich.Parametrisations[k].Name;
                 var mine = runs.Where(x => x.Parametrisation == par).OrderBy(x => x.Width).ToArray();
                 double[] widths = mine.Select(x => (double)x.Width).ToArray();
-                var color = Colors.Categorical(k);
+                var color = Look.Categorical(k);
                 change.Line(widths, mine.Select(x => x.KernelChange).ToArray(), par, color, dashed: k > 0, markers: true);
                 cka.Line(widths, mine.Select(x => x.KernelDistance).ToArray(), par, color, dashed: k > 0, markers: true);
                 for (int i = 0; i < mine.Length; i++)
                     if (mine[i].StepLambda < 2)   // above 2 the linearised model itself diverges
                         along.Line(mine[i].Steps.Skip(1).Select(t => (double)t).ToArray(), mine[i].LinearisationAlong.Skip(1).ToArray(),
-                            k == 0 ? $"width {mine[i].Width}" : null, Colors.Sequential(i, mine.Length), dashed: k > 0);
+                            k == 0 ? $"width {mine[i].Width}" : null, Look.Sequential(i, mine.Length), dashed: k > 0);
             }
+            change.LegendOutside(ScottPlot.Edge.Bottom);
+            along.LegendOutside(ScottPlot.Edge.Bottom);
         }
         return fig;
     }
@@ -314,35 +313,35 @@ internal static class TheoryCommand
         return cmd;
     }
 
-    private static Figure SpectralBiasFigure(SpectralBiasResult result)
+    private static Chart SpectralBiasFigure(SpectralBiasResult result)
     {
         var o = result.Options;
-        var fig = new Figure(1, 2, 1100, 420) { Title = $"Spectral bias: {o.Points} points on the circle, MLP ({o.Depth} hidden, width {o.Width}), NTK parametrisation" };
+        var fig = new Chart(1, 2, 1200, 460) { Title = $"Spectral bias: {o.Points} points on the circle, MLP ({o.Depth} hidden, width {o.Width}), NTK parametrisation" };
         var p = fig.Panel(0, 0);
-        p.Title = "residual per frequency: network (solid), (1 − hλ_k)^t (dashed)";
-        p.XLabel = "step"; p.YLabel = "residual at frequency k / its value at step 0";
-        p.XScale = Scale.Log; p.YMin = 0; p.Legend = LegendPlace.Outside;
+        p.Labels("residual per frequency: network (solid), (1 − hλ_k)^t (dashed)", "step", "residual at frequency k / its value at step 0");
+        p.LogX();
         double[] steps = result.Steps.Skip(1).Select(t => (double)t).ToArray();
         for (int q = 0; q < o.Frequencies.Length; q++)
         {
-            var color = Colors.Sequential(q, o.Frequencies.Length);
+            var color = Look.Sequential(q, o.Frequencies.Length);
             p.Line(steps, result.Real[q].Skip(1).Select(a => a / result.Real[q][0]).ToArray(), $"k = {o.Frequencies[q]}", color);
             p.Line(steps, result.Theory[q].Skip(1).Select(a => a / result.Theory[q][0]).ToArray(), null, color, dashed: true);
         }
+        p.YRange(0, null);
+        p.LegendOutside();
         var e = fig.Panel(0, 1);
-        e.Title = "kernel eigenvalue per frequency";
-        e.XLabel = "frequency k"; e.YLabel = "λ_k";
-        e.XScale = Scale.Log; e.YScale = Scale.Log;
+        e.Labels("kernel eigenvalue per frequency", "frequency k", "λ_k");
+        e.LogX(); e.LogY();
         double[] ks = o.Frequencies.Select(k => (double)k).ToArray();
-        e.Line(ks, result.Eigenvalues, "analytic Θ_∞", Colors.Categorical(0), markers: true);
-        e.Scatter(ks, result.EmpiricalEigenvalues, "network's Θ_0 (u_kᵀΘu_k)", Colors.Categorical(1));
+        e.Line(ks, result.Eigenvalues, "analytic Θ_∞", Look.Categorical(0), markers: true);
+        e.Dots(ks, result.EmpiricalEigenvalues, "network's Θ_0 (u_kᵀΘu_k)", Look.Categorical(1));
+        e.LegendOutside(ScottPlot.Edge.Bottom);
         return fig;
     }
 
-    private static SavedFigure Save(Figure figure, string folder, string name) => figure.Save(Path.Combine(folder, name + ".svg"));
+    private static SavedFigure Save(Chart figure, string folder, string name) => figure.Save(Path.Combine(folder, name + ".svg"));
 
-    private static void Report(SavedFigure saved) =>
-        Console.WriteLine($"figure: {saved.SvgPath}{(saved.PngPath is null ? $" (no PNG: {saved.PngSkipped})" : $", {saved.PngPath}")}");
+    private static void Report(SavedFigure saved) => Console.WriteLine($"figure: {saved.SvgPath}, {saved.PngPath}");
 
     /// <summary>Writes folder/name.csv and folder/name.md (a markdown table, then the summary lines).</summary>
     private static void WriteTable(string folder, string name, string[] header, IReadOnlyList<string[]> rows, IReadOnlyList<string> summary)

@@ -1,33 +1,53 @@
-using System.Security;
-using System.Text;
 using NtkDynamics.Formats;
+using NtkDynamics.Reporting;
+using ScottPlot;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Data;
 
 /// <summary>
-/// A grid of sample images, one row per class, so a person can check the labels by eye: a PNG, or an SVG with the
-/// class names beside the rows and the grid embedded as a PNG.
+/// A grid of sample images, one row per class, so a person can check the labels by eye: a figure drawn by ScottPlot with the
+/// class names (and counts) beside the rows, as SVG or PNG.
 /// </summary>
 public static class ContactSheet
 {
-    private const int Gap = 2;
+    private const int Gap = 2, Zoom = 3, LabelRoom = 230;
 
     /// <summary>
     /// Writes <paramref name="perClass"/> images of each class of <paramref name="split"/> (drawn by <paramref name="seed"/>)
-    /// to <paramref name="path"/>: .svg gives an SVG with class names, anything else a PNG. Written atomically.
+    /// to <paramref name="path"/>: .svg gives an SVG, anything else a PNG. Written atomically.
     /// </summary>
     public static void Write(ImageDataset data, Split split, int perClass, ulong seed, string path)
     {
-        var (grid, width, height) = Grid(data, data[split], perClass, seed);
-        byte[] png = Png.Encode(grid, width, height, 3);
-        byte[] bytes = path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Svg(data, data[split], png, width, height) : png;
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder) Directory.CreateDirectory(folder);
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
+        Chart sheet = Figure(data, split, perClass, seed);
+        if (path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase)) AtomicFile.WriteText(path, sheet.ToSvg());
+        else AtomicFile.Write(path, s => s.Write(sheet.ToPng(1)));
     }
 
+    /// <summary>The sheet: the grid enlarged <see cref="Zoom"/> times, pixel for pixel, with one labelled tick per class row.</summary>
+    internal static Chart Figure(ImageDataset data, Split split, int perClass, ulong seed)
+    {
+        ImageSplit s = data[split];
+        var (rgb, width, height) = Grid(data, s, perClass, seed);
+        var pixels = new byte[height * Zoom, width * Zoom, 3];
+        for (int y = 0; y < height * Zoom; y++)
+            for (int x = 0; x < width * Zoom; x++)
+                for (int c = 0; c < 3; c++) pixels[y, x, c] = rgb[((y / Zoom) * width + x / Zoom) * 3 + c];
+        var chart = new Chart(1, 1, LabelRoom + width * Zoom + 12, height * Zoom + 46);
+        Plot p = chart.Panel(0, 0);
+        p.Title($"{data.Name}, {split.ToString().ToLowerInvariant()} split: {perClass} images per class");
+        p.Add.ImageRect(new ScottPlot.Image(pixels), new CoordinateRect(0, width * Zoom, 0, height * Zoom));
+        int[] counts = s.CountPerClass(data.NumClasses);
+        int cellH = (s.Height + Gap) * Zoom;
+        p.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            [.. Enumerable.Range(0, data.NumClasses).Select(c => height * Zoom - (Gap * Zoom + c * cellH + s.Height * Zoom / 2.0))],
+            [.. Enumerable.Range(0, data.NumClasses).Select(c => $"{c} {data.ClassNames[c]} ({counts[c]})")]);
+        p.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.EmptyTickGenerator();
+        p.Axes.SetLimits(0, width * Zoom, 0, height * Zoom);
+        p.Grid.IsVisible = false;
+        p.Layout.Fixed(new PixelPadding(LabelRoom, 12, 10, 36));
+        return chart;
+    }
     /// <summary>The grid as RGB (height, width, 3): rows = classes, columns = samples, grey gaps; empty cells stay grey.</summary>
     internal static (byte[] Rgb, int Width, int Height) Grid(ImageDataset data, ImageSplit s, int perClass, ulong seed)
     {
@@ -54,22 +74,5 @@ public static class ContactSheet
             }
         }
         return (rgb, width, height);
-    }
-
-    private static byte[] Svg(ImageDataset data, ImageSplit s, byte[] png, int width, int height)
-    {
-        const int scale = 3, labelWidth = 220;
-        int cellH = (s.Height + Gap) * scale;
-        var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{labelWidth + width * scale}\" height=\"{height * scale}\" font-family=\"sans-serif\" font-size=\"14\">\n");
-        svg.Append($"<image x=\"{labelWidth}\" y=\"0\" width=\"{width * scale}\" height=\"{height * scale}\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{Convert.ToBase64String(png)}\"/>\n");
-        int[] counts = s.CountPerClass(data.NumClasses);
-        for (int c = 0; c < data.NumClasses; c++)
-        {
-            double y = (Gap * scale) + c * cellH + s.Height * scale / 2.0 + 5;
-            svg.Append($"<text x=\"{labelWidth - 8}\" y=\"{y:F0}\" text-anchor=\"end\">{c} {SecurityElement.Escape(data.ClassNames[c])} ({counts[c]})</text>\n");
-        }
-        svg.Append("</svg>\n");
-        return Encoding.UTF8.GetBytes(svg.ToString());
     }
 }

@@ -11,7 +11,7 @@ public enum TimeAxis { Steps, Epochs }
 public sealed record FigureOptions(TimeAxis Time = TimeAxis.Steps, int MaxHeatmapKernels = 80, IReadOnlyList<int>? SpectrumSteps = null);
 
 /// <summary>A figure with its file name (no extension) and a caption for the report.</summary>
-public sealed record NamedFigure(string Name, Figure Figure, string Caption);
+public sealed record NamedFigure(string Name, Chart Figure, string Caption);
 
 /// <summary>The figures made for a run or a sweep, and notes on what was skipped and why.</summary>
 public sealed record FigureSet(IReadOnlyList<NamedFigure> Figures, IReadOnlyList<string> Notes)
@@ -19,7 +19,7 @@ public sealed record FigureSet(IReadOnlyList<NamedFigure> Figures, IReadOnlyList
     /// <summary>The figure with this name, or null.</summary>
     public NamedFigure? Find(string name) => Figures.FirstOrDefault(f => f.Name == name);
 
-    /// <summary>Writes every figure as folder/NAME.svg (+ .png when rsvg-convert is on PATH).</summary>
+    /// <summary>Writes every figure as folder/NAME.svg and folder/NAME.png.</summary>
     public IReadOnlyList<SavedFigure> Save(string folder) =>
         [.. Figures.Select(f => f.Figure.Save(Path.Combine(folder, f.Name + ".svg")))];
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace NtkDynamics.Reporting;
 
@@ -20,6 +21,7 @@ public sealed class HtmlReport(string title, string? subtitle = null)
 {
     private readonly StringBuilder _body = new();
     private readonly List<string> _sections = [];
+    private int _figures;
 
     /// <summary>Starts a new section with an h2 heading.</summary>
     public HtmlReport Section(string heading)
@@ -70,15 +72,23 @@ public sealed class HtmlReport(string title, string? subtitle = null)
     }
 
     /// <summary>A figure, inlined as SVG, with an optional caption below.</summary>
-    public HtmlReport Figure(Figure figure, string? caption = null) => Svg(figure.ToSvg(), caption);
+    public HtmlReport Figure(Chart figure, string? caption = null) => Svg(figure.ToSvg(), caption);
 
-    /// <summary>An SVG document inlined as a figure (an XML declaration, if any, is dropped).</summary>
+    /// <summary>
+    /// An SVG document inlined as a figure (an XML declaration, if any, is dropped). Its ids (clip paths) get a prefix of
+    /// their own, so that figures on one page cannot pick up each other's.
+    /// </summary>
     public HtmlReport Svg(string svg, string? caption = null)
     {
         int start = svg.IndexOf("<svg", StringComparison.Ordinal);
         if (start < 0) throw new ArgumentException("not an SVG document: no <svg element", nameof(svg));
-        return Append("<figure>" + svg[start..].Trim() + (caption != null ? $"\n<figcaption>{E(caption)}</figcaption>" : "") + "</figure>");
+        string prefix = $"f{++_figures}-";
+        string inline = Ids.Replace(svg[start..].Trim(), m => m.Groups[1].Value + prefix);
+        return Append("<figure>" + inline + (caption != null ? $"\n<figcaption>{E(caption)}</figcaption>" : "") + "</figure>");
     }
+
+    /// <summary>Where an SVG defines or refers to an id: id="x", url(#x), href="#x".</summary>
+    private static readonly Regex Ids = new("""(\bid="|url\(#|href="#)""", RegexOptions.Compiled);
 
     /// <summary>Text shown as is, in a monospace block (logs, command lines, YAML).</summary>
     public HtmlReport Preformatted(string text, string? caption = null) =>

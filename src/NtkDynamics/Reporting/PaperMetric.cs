@@ -1,19 +1,20 @@
 using NtkDynamics.Analysis;
 using NtkDynamics.Experiments;
+using ScottPlot;
 
 namespace NtkDynamics.Reporting;
 
 /// <summary>One of the paper's time-series panels: what it shows from each measurement, its labels and y scale.</summary>
-internal sealed record PaperMetric(string Name, string Title, string YLabel, Scale YScale, Func<Measurement, TimeAxis, double> Value)
+internal sealed record PaperMetric(string Name, string Title, string YLabel, bool LogY, Func<Measurement, TimeAxis, double> Value)
 {
     /// <summary>λmax, kernel distance from init, velocity, alignment and training loss, in the order the overview shows them.</summary>
     public static IReadOnlyList<PaperMetric> All { get; } =
     [
-        new("lambda_max", "Largest eigenvalue λmax", "λmax", Scale.Log, (m, _) => m.LambdaMax),
-        new("kernel_distance", "Kernel distance from initialisation", "S(Θ₀, Θₜ)", Scale.Linear, (m, _) => m.KernelDistanceInit),
-        new("velocity", "Kernel velocity", "v(t)", Scale.Log, (m, t) => t == TimeAxis.Epochs ? m.VelocityEpoch : m.Velocity),
-        new("alignment", "Kernel-label alignment", "A(t) = CKA(Θₜ, YYᵀ)", Scale.Linear, (m, _) => m.Alignment),
-        new("loss", "Training loss", "loss", Scale.Linear, (m, _) => m.Loss),
+        new("lambda_max", "Largest eigenvalue λmax", "λmax", true, (m, _) => m.LambdaMax),
+        new("kernel_distance", "Kernel distance from initialisation", "S(Θ₀, Θₜ)", false, (m, _) => m.KernelDistanceInit),
+        new("velocity", "Kernel velocity", "v(t)", true, (m, t) => t == TimeAxis.Epochs ? m.VelocityEpoch : m.Velocity),
+        new("alignment", "Kernel-label alignment", "A(t) = CKA(Θₜ, YYᵀ)", false, (m, _) => m.Alignment),
+        new("loss", "Training loss", "loss", false, (m, _) => m.Loss),
     ];
 
     public static PaperMetric Get(string name) => All.Single(m => m.Name == name);
@@ -46,9 +47,9 @@ internal static class Time
     }
 
     /// <summary>Dashed vertical lines labelled "T2", "T3", ... where each task starts.</summary>
-    public static void MarkSwitches(Panel p, RunData run, TimeAxis t)
+    public static void MarkSwitches(Plot p, RunData run, TimeAxis t)
     {
         IReadOnlyList<double> at = Switches(run, t);
-        for (int k = 0; k < at.Count; k++) p.VLine(at[k], $"T{k + 2}");
+        for (int k = 0; k < at.Count; k++) p.Switch(at[k], $"T{k + 2}");
     }
 }

@@ -10,7 +10,7 @@ namespace NtkDynamics.Reporting;
 /// <param name="Notes">What was skipped and why.</param>
 public sealed record ReportOutput(string ReportPath, string AnalysisPath, IReadOnlyList<SavedFigure> Figures, IReadOnlyList<string> Notes);
 
-/// <summary>`ntk report`: for a run or a sweep folder, analysis.json, figures/*.svg (+png) and one self-contained report.html.</summary>
+/// <summary>`ntk report`: for a run or a sweep folder, analysis.json, figures/*.svg and *.png and one self-contained report.html.</summary>
 public static class Reports
 {
     public const string FileName = "report.html", FiguresFolder = "figures";
@@ -41,8 +41,6 @@ public static class Reports
         IReadOnlyList<SavedFigure> saved = set.Save(Path.Combine(folder, FiguresFolder));
         string path = Path.Combine(folder, FileName);
         page.Save(path);
-        List<string> notes = [.. set.Notes];
-        if (saved.FirstOrDefault(f => f.PngSkipped != null) is { } noPng) notes.Add($"SVG only: {noPng.PngSkipped}");
-        return new ReportOutput(path, analysis, saved, notes);
+        return new ReportOutput(path, analysis, saved, set.Notes);
     }
 }

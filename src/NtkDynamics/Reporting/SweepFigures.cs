@@ -1,6 +1,7 @@
 using System.Globalization;
 using NtkDynamics.Analysis;
 using NtkDynamics.Experiments;
+using ScottPlot;
 
 namespace NtkDynamics.Reporting;
 
@@ -11,7 +12,7 @@ namespace NtkDynamics.Reporting;
 /// </summary>
 public static class SweepFigures
 {
-    private const double PanelW = 560, PanelH = 360;
+    private const int PanelW = 560, PanelH = 360;
 
     public static FigureSet Build(SweepResult s, FigureOptions? options = null)
     {
@@ -29,22 +30,25 @@ public static class SweepFigures
             string seeds = $"each line the mean over the seeds of one {barLabel}";
 
             RunData first = levels[0].First().Run;
-            var overview = new Figure(3, 2, 2 * 480, 3 * 300) { Title = $"Sweep {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(s.Folder)))}{where}: one line per {barLabel}" };
-            List<(string Name, Action<Panel> Draw)> panels =
+            // Each panel alone and in the overview (two per row): a new time series is one more entry here.
+            List<(string Name, string Title, Action<Plot> Draw)> panels =
             [
-                .. PaperMetric.All.Select(m => (m.Name, (Action<Panel>)(p => Metric(p, m, levels, options.Time)))),
-                ("accuracy_first_task", p => FirstTaskAccuracy(p, levels, options.Time)),
+                .. PaperMetric.All.Select(m => (m.Name, m.Title, (Action<Plot>)(p => Metric(p, m, levels, options.Time)))),
+                ("accuracy_first_task", "Test accuracy on the first task", p => FirstTaskAccuracy(p, levels, options.Time)),
             ];
+            int rows = (panels.Count + 1) / 2;
+            var overview = new Chart(rows, 2, 2 * 500, rows * 300 + 34) { Title = $"Sweep {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(s.Folder)))}{where}: one line per {barLabel}" };
             for (int i = 0; i < panels.Count; i++)
             {
-                var single = new Figure(1, 1, PanelW, PanelH);
-                foreach (Panel p in new[] { overview.Panel(i / 2, i % 2), single.Panel(0, 0) })
+                var single = new Chart(1, 1, PanelW, PanelH);
+                foreach (Plot p in new[] { overview.Panel(i / 2, i % 2), single.Panel(0, 0) })
                 {
-                    panels[i].Draw(p);
                     Time.MarkSwitches(p, first, options.Time);
-                    p.ColorBar(barLabel, levelNames);
+                    panels[i].Draw(p);
+                    p.Title(panels[i].Title);
+                    p.Levels(barLabel, levelNames);
                 }
-                figures.Add(new NamedFigure(panels[i].Name + suffix, single, $"{single.Panel(0, 0).Title}{where}: {seeds}; dashed lines mark task switches."));
+                figures.Add(new NamedFigure(panels[i].Name + suffix, single, $"{panels[i].Title}{where}: {seeds}; dashed lines mark task switches."));
             }
             figures.Add(new NamedFigure("overview" + suffix, overview, $"The paper's panels{where}: {seeds}; λmax and velocity on log axes."));
         }
@@ -63,33 +67,26 @@ public static class SweepFigures
 
     private static string FileSafe(string s) => string.Concat(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '=' or '_' ? c : '_'));
 
-    private static void Metric(Panel p, PaperMetric m, List<IGrouping<ParamValue, SweepRun>> levels, TimeAxis t)
+    private static void Metric(Plot p, PaperMetric m, List<IGrouping<ParamValue, SweepRun>> levels, TimeAxis t)
     {
-        p.Title = m.Title;
-        p.XLabel = Time.Unit(t);
-        p.YLabel = m.YLabelFor(t);
-        p.YScale = m.YScale;
+        p.Labels(null, Time.Unit(t), m.YLabelFor(t));
+        if (m.LogY) p.LogY();
         for (int i = 0; i < levels.Count; i++)
         {
             var (xs, ys) = MeanOverSeeds(levels[i].Select(r => r.Run.Measurements.Select(x => (Time.Of(x, t), m.Value(x, t)))));
-            p.Line(xs, ys, levels[i].Key.Text, Colors.Sequential(i, levels.Count));
+            p.Line(xs, ys, levels[i].Key.Text, Look.Sequential(i, levels.Count));
         }
-        p.Legend = LegendPlace.None;
     }
 
-    private static void FirstTaskAccuracy(Panel p, List<IGrouping<ParamValue, SweepRun>> levels, TimeAxis t)
+    private static void FirstTaskAccuracy(Plot p, List<IGrouping<ParamValue, SweepRun>> levels, TimeAxis t)
     {
-        p.Title = "Test accuracy on the first task";
-        p.XLabel = Time.Unit(t);
-        p.YLabel = "accuracy on T1";
-        p.YMin = 0;
-        p.YMax = 1;
+        p.Labels(null, Time.Unit(t), "accuracy on T1");
         for (int i = 0; i < levels.Count; i++)
         {
             var (xs, ys) = MeanOverSeeds(levels[i].Select(r => r.Run.Evaluations.Where(e => e.EvalTask == 0).Select(e => (Time.Of(e, t), e.Accuracy))));
-            p.Line(xs, ys, levels[i].Key.Text, Colors.Sequential(i, levels.Count));
+            p.Line(xs, ys, levels[i].Key.Text, Look.Sequential(i, levels.Count));
         }
-        p.Legend = LegendPlace.None;
+        p.YRange(0, 1);
     }
 
     /// <summary>At every x any run has, the mean of the finite values the runs have there (the last one when a run repeats an x).</summary>
@@ -103,32 +100,31 @@ public static class SweepFigures
         return ([.. byX.Keys], [.. byX.Values.Select(v => v.Average())]);
     }
 
-    private static Figure QuantitiesAgainst(SweepResult s, string variable)
+    private static Chart QuantitiesAgainst(SweepResult s, string variable)
     {
         IReadOnlyList<SwitchQuantity> qs = SwitchQuantity.Headlines;
         int cols = 4, rows = (qs.Count + cols - 1) / cols;
-        var fig = new Figure(rows, cols, cols * 245, rows * 290) { Title = $"Task-switch quantities against {variable}" };
+        var chart = new Chart(rows, cols, cols * 260, rows * 290 + 34) { Title = $"Task-switch quantities against {variable}" };
         var samples = s.Runs.SelectMany(r => r.Switches.Select(sw => (X: variable == SweepAnalysis.SimilarityVariable ? sw.Similarity : Value(r, variable).Number, Sw: sw))).ToList();
         double[] xs = [.. samples.Select(x => x.X)];
         bool log = xs.All(x => x > 0) && xs.Max() / xs.Min() >= 8;
         double[] levels = [.. xs.Where(double.IsFinite).Distinct().Order()];
-        Rgb dark = Colors.Viridis(0.3), light = Rgb.Mix(dark, Rgb.Parse("#ffffff"), 0.55);
+        Color dark = Look.Viridis.GetColor(0.3), light = Look.Lighter(dark, 0.55);
         for (int i = 0; i < qs.Count; i++)
         {
             SwitchQuantity q = qs[i];
-            Panel p = fig.Panel(i / cols, i % cols);
+            Plot p = chart.Panel(i / cols, i % cols);
             RankCorrelation c = s.Correlations.Single(c => c.Variable == variable && c.Quantity == q.Key);
-            p.Title = q.Title;
-            p.YLabel = $"{q.Header}  (ρ = {(double.IsNaN(c.Rho) ? "—" : c.Rho.ToString("0.00", CultureInfo.InvariantCulture).Replace('-', '−'))})";
-            p.XLabel = Short(variable);
-            p.XScale = log ? Scale.Log : Scale.Linear;
-            if (levels.Length <= 8) p.XTickValues = levels;
-            p.Legend = LegendPlace.None;
+            p.Labels(q.Title, Short(variable), $"{q.Header}  (ρ = {(double.IsNaN(c.Rho) ? "—" : c.Rho.ToString("0.00", CultureInfo.InvariantCulture).Replace('-', '−'))})");
+            if (log) p.LogX();
+            if (levels.Length <= 8) p.XTicksAt(levels);
             double[] ys = [.. samples.Select(x => q.Value(x.Sw))];
-            p.Scatter(xs, ys, color: light);
+            p.Dots(xs, ys, null, light);
             var means = samples.GroupBy(x => x.X).OrderBy(g => g.Key).Select(g => (X: g.Key, M: Statistics.MeanAndStandardError(g.Select(x => q.Value(x.Sw))))).ToList();
-            p.Line([.. means.Select(m => m.X)], [.. means.Select(m => m.M.Mean)], "mean ± SE", dark, markers: true, errors: [.. means.Select(m => m.M.StandardError)]);
+            double[] mx = [.. means.Select(m => m.X)], my = [.. means.Select(m => m.M.Mean)];
+            p.ErrorBars(mx, my, [.. means.Select(m => m.M.StandardError)], dark);
+            p.Line(mx, my, "mean ± SE", dark, markers: true);
         }
-        return fig;
+        return chart;
     }
 }

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using NtkDynamics.Data;
 using NtkDynamics.Formats;
 
@@ -74,50 +72,7 @@ public class DatasetToolsTests
     }
 
     [Fact]
-    public void Png_is_valid_with_correct_crcs_and_pixels()
-    {
-        byte[] rgb = Enumerable.Range(0, 3 * 5 * 3).Select(i => (byte)(i * 5)).ToArray();
-        byte[] png = Png.Encode(rgb, width: 5, height: 3, channels: 3);
-        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
-        var idat = new MemoryStream();
-        int pos = 8;
-        while (pos < png.Length)
-        {
-            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
-            string type = System.Text.Encoding.ASCII.GetString(png, pos + 4, 4);
-            uint crc = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(pos + 8 + length));
-            Assert.Equal(BitwiseCrc32(png.AsSpan(pos + 4, 4 + length)), crc);
-            if (type == "IEND") Assert.Equal(0xAE426082u, crc);
-            if (type == "IHDR") Assert.Equal([0, 0, 0, 5, 0, 0, 0, 3, 8, 2], png[(pos + 8)..(pos + 18)]);
-            if (type == "IDAT") idat.Write(png, pos + 8, length);
-            pos += 12 + length;
-        }
-        idat.Position = 0;
-        var raw = new MemoryStream();
-        using (var z = new ZLibStream(idat, CompressionMode.Decompress)) z.CopyTo(raw);
-        var rows = raw.ToArray();
-        Assert.Equal(3 * (1 + 15), rows.Length);
-        for (int y = 0; y < 3; y++)
-        {
-            Assert.Equal(0, rows[y * 16]);
-            Assert.Equal(rgb[(y * 15)..((y + 1) * 15)], rows[(y * 16 + 1)..((y + 1) * 16)]);
-        }
-    }
-
-    /// <summary>CRC-32 (IEEE, reflected), one bit at a time: an independent check of the encoder's table version.</summary>
-    private static uint BitwiseCrc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (uint)-(int)(crc & 1));
-        }
-        return ~crc;
-    }
-
-    [Fact]
-    public void Contact_sheet_svg_names_every_class_and_embeds_a_png()
+    public void Contact_sheet_names_every_class_beside_its_row_in_svg_and_png()
     {
         using var dir = new TempFolder();
         var data = EmbeddedData.Load();
@@ -129,6 +84,14 @@ public class DatasetToolsTests
         Assert.Contains("9 Ankle boot (100)", text);
         Assert.Contains("0 T-shirt/top (100)", text);
         Assert.Equal([0x89, (byte)'P'], File.ReadAllBytes(png)[..2]);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+        // the class names are the y ticks, one per row, top to bottom in class order.
+        NtkDynamics.Reporting.Chart chart = ContactSheet.Figure(data, Split.Test, 4, 1);
+        chart.ToSvg(); // its ticks are laid out when rendered
+        ScottPlot.Plot sheet = chart.Panels.Single();
+        ScottPlot.Tick[] ticks = [.. sheet.Axes.Left.TickGenerator.Ticks.OrderByDescending(t => t.Position)];
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(c => $"{c} {data.ClassNames[c]} (100)")], ticks.Select(t => t.Label));
+        Assert.Single(sheet.GetPlottables<ScottPlot.Plottables.ImageRect>());
         // the grid holds the drawn images: row 3 (Dress) column 0 is one of the test split's dresses
         var (grid, width, _) = ContactSheet.Grid(data, data.Test, 4, 1);
         var dresses = Enumerable.Range(0, data.Test.Count).Where(i => data.Test.Labels[i] == 3);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using NtkDynamics.Reporting;
 
 namespace NtkDynamics.Tests.Reporting;
 
@@ -8,13 +7,18 @@ internal static class Chromium
 {
     /// <summary>The browser's path, or null when none is installed.</summary>
     public static string? Find() =>
-        new[] { "chromium", "chromium-browser", "google-chrome" }.Select(FileOutput.FindOnPath).FirstOrDefault(p => p != null);
+        new[] { "chromium", "chromium-browser", "google-chrome" }.Select(OnPath).FirstOrDefault(p => p != null);
+
+    private static string? OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     /// <summary>Renders the page at width x height into png (a fresh profile under scratch) and decodes it.</summary>
     public static PngImage Screenshot(string chromium, string page, string png, string scratch, int width = 1200, int height = 1600)
     {
         var info = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+        foreach (string a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-quic",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      $"--user-data-dir={Path.Combine(scratch, "profile")}", $"--screenshot={png}", $"--window-size={width},{height}", new Uri(page).AbsoluteUri })
             info.ArgumentList.Add(a);
         using var proc = Process.Start(info)!;

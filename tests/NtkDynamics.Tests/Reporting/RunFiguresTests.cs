@@ -1,16 +1,20 @@
-using System.Xml.Linq;
 using NtkDynamics.Analysis;
 using NtkDynamics.Experiments;
 using NtkDynamics.Reporting;
 using NtkDynamics.Tests.Analysis;
 using NtkDynamics.Tests.Data;
+using ScottPlot;
+using ScottPlot.Plottables;
 using Xunit.Abstractions;
 
 namespace NtkDynamics.Tests.Reporting;
 
+/// <summary>The run's figures, read from the ScottPlot plots the domain layer builds.</summary>
 public class RunFiguresTests(ITestOutputHelper output)
 {
-    private static XDocument Svg(FigureSet set, string name) => XDocument.Parse(set.Find(name)!.Figure.ToSvg());
+    private static Plot Single(FigureSet set, string name) => set.Find(name)!.Figure.Panels.Single();
+
+    private static Coordinates[] Points(Plot p) => [.. p.GetPlottables<Scatter>().SelectMany(s => s.Data.GetScatterPoints())];
 
     [Fact]
     public void PanelsShowEveryMeasurementWithTaskSwitchesAndLogAxes()
@@ -22,29 +26,34 @@ public class RunFiguresTests(ITestOutputHelper output)
         Assert.Equal(["overview", "lambda_max", "kernel_distance", "velocity", "alignment", "loss", "accuracy", "kernel_heatmap", "accuracy_matrix", "spectrum"],
             set.Figures.Select(f => f.Name));
 
-        XDocument overview = Svg(set, "overview");
-        Assert.Equal(6, overview.WithClass("panel").Count());
-        Assert.Equal(6 * 2, overview.WithClass("vline").Count());
+        IReadOnlyList<Plot> overview = set.Find("overview")!.Figure.Panels;
+        Assert.Equal(6, overview.Count);
+        Assert.All(overview, p => Assert.Equal(["T2", "T3"], p.GetPlottables<VerticalLine>().Select(v => v.Text)));
+        Assert.Equal(["Largest eigenvalue λmax", "Kernel distance from initialisation", "Kernel velocity", "Kernel-label alignment", "Training loss", "Test accuracy per task"],
+            overview.Select(p => p.Axes.Title.Label.Text));
 
-        XDocument lambda = Svg(set, "lambda_max");
-        var runs = SvgDoc.Runs(lambda.WithClass("series").Single().Element(SvgDoc.Ns + "path")!);
-        Assert.Equal(61, Assert.Single(runs).Count);
-        Assert.Equal(["T2", "T3"], lambda.WithClass("vline-label").Select(t => t.Value));
-        double[] yTicks = [.. lambda.WithClass("ytick").Select(t => SvgDoc.Label(t.Value))];
+        Plot lambda = Single(set, "lambda_max");
+        Assert.True(lambda.IsLogY() && !lambda.IsLogX());
+        Assert.Equal(("step", "λmax"), (lambda.Axes.Bottom.Label.Text, lambda.Axes.Left.Label.Text));
+        Coordinates[] pts = Points(lambda);
+        Assert.Equal(61, pts.Length);
+        Assert.Equal([.. run.Measurements.Select(m => Math.Log10(m.LambdaMax))], pts.Select(c => c.Y));
+        Assert.Equal([.. run.Measurements.Select(m => (double)m.Step)], pts.Select(c => c.X));
+        Assert.Equal([.. run.SwitchSteps.Select(s => (double)s)], lambda.GetPlottables<VerticalLine>().Select(v => v.X));
+        string svg = set.Find("lambda_max")!.Figure.ToSvg();
+        double[] yTicks = [.. lambda.Axes.Left.TickGenerator.Ticks.Where(t => t.IsMajor).Select(t => SvgDoc.Label(t.Label))];
         double lo = run.Measurements.Min(m => m.LambdaMax), hi = run.Measurements.Max(m => m.LambdaMax);
-        Assert.All(yTicks, v => Assert.True(v > 0));
-        Assert.True(yTicks.Min() <= hi && yTicks.Max() >= lo, $"y ticks {string.Join(", ", yTicks)} miss [{lo}, {hi}]");
-        double[] xTicks = [.. lambda.WithClass("xtick").Select(t => SvgDoc.Label(t.Value))];
-        Assert.Equal(0, xTicks.Min());
-        Assert.Equal(600, xTicks.Max());
+        Assert.True(yTicks.Length >= 2 && yTicks.Min() <= hi && yTicks.Max() >= lo, $"y ticks {string.Join(", ", yTicks)} miss [{lo}, {hi}]");
+        Assert.All(lambda.Axes.Left.TickGenerator.Ticks.Where(t => t.IsMajor), t => Assert.Contains($">{t.Label}<", svg.Replace("\n", "").Replace("\t", "")));
         output.WriteLine($"λmax {lo:G4}..{hi:G4}, y ticks {string.Join(", ", yTicks)}");
 
         // velocity is undefined at step 0: the line starts at the second measurement.
-        var v = SvgDoc.Runs(Svg(set, "velocity").WithClass("series").Single().Element(SvgDoc.Ns + "path")!);
-        Assert.Equal(60, Assert.Single(v).Count);
+        Assert.Equal(60, Points(Single(set, "velocity")).Length);
 
-        XDocument acc = Svg(set, "accuracy");
-        Assert.Equal(["T1", "T2", "T3"], acc.WithClass("legend").Single().Descendants(SvgDoc.Ns + "text").Select(t => t.Value));
+        Plot acc = Single(set, "accuracy");
+        Assert.Equal(["T1", "T2", "T3"], acc.GetPlottables<Scatter>().Select(s => s.LegendText).Where(t => t.Length > 0));
+        Assert.Contains(acc.Axes.GetPanels(), x => x is ScottPlot.Panels.LegendPanel);
+        Assert.Equal((0.0, 1.0), (acc.Axes.GetLimits().Bottom, acc.Axes.GetLimits().Top));
     }
 
     [Fact]
@@ -52,19 +61,21 @@ public class RunFiguresTests(ITestOutputHelper output)
     {
         using var dir = new TempFolder();
         RunData run = RunData.Load(SyntheticRun.Create(16, 2).Write(dir.Path));
-        XDocument full = Svg(RunFigures.Build(run), "kernel_heatmap");
-        Assert.Equal(61 * 61, full.WithClass("cell").Count());
-        Assert.Equal(4, full.WithClass("divider").Count());
+        Plot full = Single(RunFigures.Build(run), "kernel_heatmap");
+        Heatmap map = full.GetPlottables<Heatmap>().Single();
+        Assert.Equal((61, 61), (map.Intensities.GetLength(0), map.Intensities.GetLength(1)));
+        Assert.Equal(2, full.GetPlottables<VerticalLine>().Count()); // dividers at the two switches
+        Assert.Equal(2, full.GetPlottables<HorizontalLine>().Count());
+        Assert.Equal("S(Θₛ, Θₜ)", full.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Single().Label);
 
-        XDocument small = Svg(RunFigures.Build(run, new FigureOptions(MaxHeatmapKernels: 20)), "kernel_heatmap");
-        List<XElement> cells = [.. small.WithClass("cell")];
-        Assert.Equal(400, cells.Count);
-        for (int i = 0; i < 20; i++) Assert.Equal(0, cells[i * 20 + i].Num("data-value"));
+        double[,] small = Single(RunFigures.Build(run, new FigureOptions(MaxHeatmapKernels: 20)), "kernel_heatmap").GetPlottables<Heatmap>().Single().Intensities;
+        Assert.Equal(400, small.Length);
+        for (int i = 0; i < 20; i++) Assert.Equal(0, small[i, i]);
         // the off-diagonal values are the library's kernel distances between the chosen measurements.
         KernelDistanceMatrix m = KernelDistanceMatrix.FromRun(run, 20)!;
         Assert.Equal([0, 600], new[] { m.Measurements[0].Step, m.Measurements[^1].Step });
         Assert.Equal(m.Measurements[^1].KernelDistanceInit, m.Distances[0, 19], 9);
-        Assert.Equal(m.Distances[0, 19], cells[19].Num("data-value"), 9);
+        Assert.Equal(m.Distances[0, 19], small[0, 19], 9);
         Assert.Equal([0, 3, 7, 10], KernelDistanceMatrix.EvenlySpaced(11, 4));
     }
 
@@ -76,9 +87,13 @@ public class RunFiguresTests(ITestOutputHelper output)
         FigureSet set = RunFigures.Build(run);
         Assert.Null(set.Find("kernel_heatmap"));
         Assert.Contains("No kernels were saved", Assert.Single(set.Notes));
-        XDocument spectrum = Svg(set, "spectrum");
-        Assert.Equal(3, spectrum.WithClass("series").Count()); // step 0, the switch, the end
-        Assert.All(spectrum.WithClass("series"), s => Assert.Equal(5, s.Elements(SvgDoc.Ns + "circle").Count()));
+        Plot spectrum = Single(set, "spectrum");
+        set.Find("spectrum")!.Figure.ToSvg(); // manual ticks are laid out when rendered
+        List<Scatter> lines = [.. spectrum.GetPlottables<Scatter>()];
+        Assert.Equal(["step 0", "step 200", "step 400"], lines.Select(s => s.LegendText)); // step 0, the switch, the end
+        Assert.All(lines, s => Assert.Equal(5, s.Data.GetScatterPoints().Count));
+        Assert.All(lines, s => Assert.True(s.MarkerSize > 0));
+        Assert.Equal(["0", "200", "400"], spectrum.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Single().Axis.TickGenerator.Ticks.Select(t => t.Label));
     }
 
     [Fact]
@@ -90,8 +105,14 @@ public class RunFiguresTests(ITestOutputHelper output)
         Evaluation last = run.Evaluations.Where(e => e.TrainedTask == 0 && e.EvalTask == 0).MaxBy(e => e.Step)!;
         Assert.Equal(200, last.Step);
         Assert.Equal(last.Accuracy, a[0, 0]);
-        List<XElement> cells = [.. Svg(RunFigures.Build(run), "accuracy_matrix").WithClass("cell")];
-        Assert.Equal(9, cells.Count);
-        Assert.Equal(a[2, 1], cells[7].Num("data-value"), 12);
+        FigureSet set = RunFigures.Build(run);
+        Plot p = Single(set, "accuracy_matrix");
+        set.Find("accuracy_matrix")!.Figure.ToSvg();
+        Heatmap map = p.GetPlottables<Heatmap>().Single();
+        Assert.Equal(9, map.Intensities.Length);
+        Assert.Equal(a[2, 1], map.Intensities[2, 1], 12);
+        Assert.Equal((0.0, 1.0), (map.GetRange().Min, map.GetRange().Max));
+        Assert.Contains(a[2, 1].ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), p.GetPlottables<Text>().Select(t => t.LabelText));
+        Assert.Equal(["T1", "T2", "T3"], p.Axes.Bottom.TickGenerator.Ticks.Select(t => t.Label));
     }
 }

@@ -4,35 +4,46 @@ using NtkDynamics.Reporting;
 
 namespace NtkDynamics.Tests.Reporting;
 
-/// <summary>Reads back what a figure drew: elements by class, path runs, tick labels as numbers.</summary>
+/// <summary>A label in a figure's SVG: its text and where it starts (SkiaSharp writes a translate and per-glyph offsets).</summary>
+internal sealed record SvgText(string Text, double X, double Y);
+
+/// <summary>Reads back what ScottPlot wrote into a figure's SVG: its labels and the colours it filled and stroked with.</summary>
 internal static class SvgDoc
 {
     public static readonly XNamespace Ns = "http://www.w3.org/2000/svg";
 
-    public static XDocument Parse(Figure f) => XDocument.Parse(f.ToSvg());
+    public static XDocument Parse(Chart c) => XDocument.Parse(c.ToSvg());
 
-    public static IEnumerable<XElement> WithClass(this XContainer d, string cls) =>
-        d.Descendants().Where(e => ((string?)e.Attribute("class"))?.Split(' ').Contains(cls) == true);
-
-    public static double Num(this XElement e, string attribute) => double.Parse((string)e.Attribute(attribute)!, CultureInfo.InvariantCulture);
-
-    /// <summary>The runs (one per M command) of points in a path's d attribute.</summary>
-    public static List<List<(double X, double Y)>> Runs(XElement path)
-    {
-        var runs = new List<List<(double X, double Y)>>();
-        foreach (string token in ((string)path.Attribute("d")!).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+    /// <summary>Every text element, in document order.</summary>
+    public static List<SvgText> Texts(XContainer d) =>
+        [.. d.Descendants(Ns + "text").Select(t =>
         {
-            if (token[0] == 'M') runs.Add([]);
-            string[] xy = token[1..].Split(',');
-            runs[^1].Add((double.Parse(xy[0], CultureInfo.InvariantCulture), double.Parse(xy[1], CultureInfo.InvariantCulture)));
-        }
-        return runs;
-    }
+            double[] at = [.. Numbers((string?)t.Attribute("transform") ?? "translate(0 0)")];
+            double x = Numbers((string?)t.Attribute("x") ?? "0").FirstOrDefault(), y = Numbers((string?)t.Attribute("y") ?? "0").FirstOrDefault();
+            return new SvgText(t.Value.Trim(), at[0] + x, at[1] + y);
+        })];
 
-    /// <summary>A tick label as a number: "−0.5", "0.001", "10⁻³", "2×10⁵".</summary>
+    /// <summary>The texts that read exactly s.</summary>
+    public static List<SvgText> Texts(XContainer d, string s) => [.. Texts(d).Where(t => t.Text == s)];
+
+    /// <summary>Every fill and stroke colour used, as "#RRGGBB" (upper case).</summary>
+    public static HashSet<string> Colours(XContainer d) =>
+        [.. d.Descendants().SelectMany(e => new[] { (string?)e.Attribute("fill"), (string?)e.Attribute("stroke") })
+            .OfType<string>().Where(c => c.StartsWith('#')).Select(Long)];
+
+    /// <summary>A ScottPlot colour as SVG writes it.</summary>
+    public static string Hex(ScottPlot.Color c) => $"#{c.R:X2}{c.G:X2}{c.B:X2}";
+
+    private static string Long(string c) => c.Length == 4 ? $"#{c[1]}{c[1]}{c[2]}{c[2]}{c[3]}{c[3]}".ToUpperInvariant() : c[..7].ToUpperInvariant();
+
+    private static IEnumerable<double> Numbers(string s) =>
+        s.Split([' ', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN).Where(double.IsFinite);
+
+    /// <summary>A tick label as a number: "−0.5", "0.001", "10⁻³", "2×10⁵", "1,000".</summary>
     public static double Label(string s)
     {
-        s = s.Replace('−', '-');
+        s = s.Replace('−', '-').Replace(",", "");
         const string sup = "⁰¹²³⁴⁵⁶⁷⁸⁹";
         int tenAt = s.IndexOf("10", StringComparison.Ordinal);
         if (s.Any(c => sup.Contains(c) || c == '⁻'))
@@ -43,7 +54,4 @@ internal static class SvgDoc
         }
         return double.Parse(s, CultureInfo.InvariantCulture);
     }
-
-    /// <summary>The vertical centre of a label (the writer puts the baseline 0.35 font sizes below it).</summary>
-    public static double CentreY(XElement text) => text.Num("y") - 0.35 * text.Num("font-size");
 }
