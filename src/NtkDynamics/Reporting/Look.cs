@@ -65,8 +65,9 @@ public static class Look
             axis.MajorTickStyle.Color = Grey;
             axis.MinorTickStyle.Color = Grey;
         }
+        if (plot.Axes.Left.TickGenerator is ScottPlot.TickGenerators.NumericAutomatic y) y.TickDensity = 0.5; // labels at least two heights apart
         plot.Grid.MajorLineColor = GridLine;
-        plot.Axes.Margins(0.03, 0.06);
+        plot.Axes.Margins(0.08, 0.1); // 4 % and 5 % of the data range on each side
         plot.Legend.FontSize = LegendSize;
         plot.Legend.ShadowColor = Colors.Transparent;
         plot.Legend.OutlineColor = GridLine.MixedWith(Grey, 0.3);

@@ -118,6 +118,7 @@ public static class SweepFigures
             p.Labels(q.Title, Short(variable), $"{q.Header}  (ρ = {(double.IsNaN(c.Rho) ? "—" : c.Rho.ToString("0.00", CultureInfo.InvariantCulture).Replace('-', '−'))})");
             if (log) p.LogX();
             if (levels.Length <= 8) p.XTicksAt(levels);
+            p.Axes.Margins(0.2, 0.2); // few points: a tenth of the range on each side keeps them off the frame
             double[] ys = [.. samples.Select(x => q.Value(x.Sw))];
             p.Dots(xs, ys, null, light);
             var means = samples.GroupBy(x => x.X).OrderBy(g => g.Key).Select(g => (X: g.Key, M: Statistics.MeanAndStandardError(g.Select(x => q.Value(x.Sw))))).ToList();
