@@ -63,6 +63,7 @@ public sealed class Chart
     public string ToSvg()
     {
         using var stream = new MemoryStream();
+        using (NativeStderr.Silenced())
         using (SKCanvas canvas = SKSvgCanvas.Create(new SKRect(0, 0, Width, Height), stream))
             Draw(canvas);
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -26,14 +26,15 @@ internal static class NtkProcess
         return p;
     }
 
-    /// <summary>Runs `ntk ARGS` to the end; asserts it exits 0.</summary>
-    public static void Run(params string[] args)
+    /// <summary>Runs `ntk ARGS` to the end; asserts it exits 0; returns what it printed.</summary>
+    public static (string Stdout, string Stderr) Run(params string[] args)
     {
         using var p = Process.Start(Info(args))!;
         var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
+        string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"ntk {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+        return (stdout, stderr.Result);
     }
 
     /// <summary>Starts `ntk ARGS` and kills it (kill -9) once <paramref name="ready"/> holds, polling every 5 ms for at

@@ -108,6 +108,19 @@ public class ReportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FiguresWithDashedLinesPrintNothingOnStderr()
+    {
+        using var dir = new TempFolder();
+        // a dashed fit line, then the next depth's dots: Skia's SVG writer warns on stderr about the dots (ScottPlot's paint
+        // still carries the dash) unless it is silenced.
+        var (stdout, stderr) = NtkDynamics.Tests.Experiments.NtkProcess.Run("theory", "convergence", "--widths", "16,32", "--seeds", "1",
+            "--depths", "2,3", "--points", "4", "--out", dir.Path);
+        Assert.Contains("convergence.png", stdout);
+        Assert.Equal("", stderr);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "convergence.svg")));
+    }
+
+    [Fact]
     public void CliAnalyzeAndReportExitZeroAndBadInputExitsTwo()
     {
         using var dir = new TempFolder();
