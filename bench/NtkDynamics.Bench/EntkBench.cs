@@ -26,9 +26,9 @@ public static class EntkBench
     private static Model Build(string model, int width) =>
         (model == "cnn" ? ModelSpec.Cnn(width, 3, 32, 10) : ModelSpec.Mlp([784], [width, width], 10)).Build(Parametrisation.Parse("standard"), 0);
 
-    private static Tensor Probe(ModelSpec spec)
+    private static Tensor Probe(Model model)
     {
-        var x = new Tensor([N, .. spec.InputShape]);
+        var x = new Tensor([N, .. model.InputShape]);
         new Rng(1).FillNormal(x.Data, 1);
         return x;
     }
@@ -155,7 +155,7 @@ public static class EntkBench
     public static void RunCase(string[] args)
     {
         var model = Build(args[0], int.Parse(args[1]));
-        var probe = Probe(model.Spec);
+        var probe = Probe(model);
         var options = new NtkOptions(NtkOptions.ParseKind(args[2]));
         var counter = new CountingBlas(Blas.Native);
         using var _ = Blas.Use(counter);

@@ -70,8 +70,8 @@ internal static class EntkCommand
 
         var (batch, dataClasses) = LoadProbe(a);
         var model = BuildModel(a, batch.Images, dataClasses);
-        var probe = Fit(model.Spec, batch);
-        int k = model.Spec.Classes, logit = a.Logit ?? 0;
+        var probe = Fit(model, batch);
+        int k = model.Classes, logit = a.Logit ?? 0;
         if (batch.Labels is { } given && Array.FindIndex(given, y => y >= k) is var stray and >= 0)
             throw new InputException(a.Labels is { } labelFile
                 ? $"{labelFile}: label {given[stray]} at entry {stray} is out of range for a model with {k} classes"
@@ -169,14 +169,14 @@ internal static class EntkCommand
         return sizes;
     }
 
-    /// <summary>The probe as the model takes it: an MLP's input is flattened; otherwise the shape must match.</summary>
-    private static Tensor Fit(ModelSpec spec, ProbeBatch batch)
+    /// <summary>The probe as the model takes it: flattened for a model of flat inputs (an MLP); otherwise the shape must match.</summary>
+    private static Tensor Fit(Model model, ProbeBatch batch)
     {
         var x = batch.Images;
         int n = x.Shape[0];
-        if (spec.Kind == "mlp" && Tensor.Count(x.Shape.AsSpan(1)) == Tensor.Count(spec.InputShape)) return x.Reshape([n, .. spec.InputShape]);
-        if (!x.Shape.AsSpan(1).SequenceEqual(spec.InputShape))
-            throw new InputException($"{batch.Source}: probe of shape {Tensor.Format(x.Shape)} does not fit {spec.Describe()}, which takes [n, {string.Join(", ", spec.InputShape)}]");
+        if (model.InputShape.Length == 1 && Tensor.Count(x.Shape.AsSpan(1)) == Tensor.Count(model.InputShape)) return x.Reshape([n, .. model.InputShape]);
+        if (!x.Shape.AsSpan(1).SequenceEqual(model.InputShape))
+            throw new InputException($"{batch.Source}: probe of shape {Tensor.Format(x.Shape)} does not fit {model.Description}, which takes [n, {string.Join(", ", model.InputShape)}]");
         return x;
     }
 
@@ -199,10 +199,11 @@ internal static class EntkCommand
     private static void Report(Model model, ProbeBatch batch, Tensor probe, NtkKernel kernel, NtkOptions options, double seconds, Args a)
     {
         string what = kernel.Kind switch { NtkKind.Full => "full", NtkKind.Trace => "trace", _ => $"logit {options.Logit}" };
-        Console.WriteLine($"model               {model.Spec.Describe()}, {model.Parametrisation.Name} parametrisation, {model.ParameterCount:N0} parameters");
+        Console.WriteLine($"model               {model.Description}, {model.Parametrisation.Name} parametrisation, {model.ParameterCount:N0} parameters");
         Console.WriteLine($"probe               {batch.Source}: {Tensor.Format(probe.Shape)}");
         Console.WriteLine($"kernel              {what}, {kernel.Size} x {kernel.Size}, float64{(a.Out is null ? "" : $" -> {a.Out}")}{(a.PerLayer is null ? "" : $"; per parameter -> {a.PerLayer}/")}");
         Console.WriteLine($"methods             {string.Join(", ", kernel.Methods.Select(m => $"{m.Key} {m.Value}"))}");
+        if (kernel.Fusions.Count > 0) Console.WriteLine($"fused               {string.Join(", ", kernel.Fusions)}");
         Console.WriteLine($"time                {seconds:F3} s ({Blas.Current.Name}, {Blas.Current.Threads} threads, budget {a.BudgetGib:G4} GiB)");
         var s = Spectrum.Of(kernel.Values, "kernel");
         double trace = Kernels.Trace(kernel.Values);

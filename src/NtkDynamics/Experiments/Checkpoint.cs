@@ -39,7 +39,7 @@ public static class Checkpoint
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
         SafeTensors.Write(Path.Combine(tmp, "model.safetensors"), model.StateDict(),
-            new Dictionary<string, string> { ["architecture"] = model.Spec.Describe(), ["parametrisation"] = model.Parametrisation.Name });
+            new Dictionary<string, string> { ["architecture"] = model.Description, ["parametrisation"] = model.Parametrisation.Name });
         var parameters = model.Parameters.ToDictionary(p => p.Name);
         SafeTensors.Write(Path.Combine(tmp, "optimizer.safetensors"),
             optimizer.Buffers.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value, parameters[kv.Key].Value.Shape)));

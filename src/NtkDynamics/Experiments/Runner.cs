@@ -154,7 +154,7 @@ public sealed class Runner
             ["similarity_measure"] = s.SimilarityMeasure, ["num_classes"] = s.NumClasses, ["class_names"] = s.HeadClassNames,
             ["steps_per_task"] = s.Tasks.Select(t => _schedule.EndStep[t.Index] - _schedule.StartStep[t.Index]).ToArray(),
             ["total_steps"] = _schedule.TotalSteps,
-            ["model"] = _experiment.Model.Spec.Describe(), ["parameters"] = _experiment.Model.ParameterCount,
+            ["model"] = _experiment.Model.Description, ["parameters"] = _experiment.Model.ParameterCount,
             ["tasks"] = s.Tasks.Select(t => new Dictionary<string, object?>
             {
                 ["index"] = t.Index, ["name"] = t.Name, ["classes"] = t.Classes, ["class_names"] = t.Classes.Select(c => s.Data.ClassNames[c]).ToArray(),

@@ -1,11 +1,12 @@
+using NtkDynamics.Nn.Architectures;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Nn;
 
-/// <summary>The architecture of one of our networks: the paper's CNN or an MLP.</summary>
+/// <summary>The architecture of one of our built-in networks: the paper's CNN, an MLP or the CIFAR ResNet-18.</summary>
 public sealed record ModelSpec
 {
-    /// <summary>"cnn" or "mlp".</summary>
+    /// <summary>"cnn", "mlp" or "resnet18".</summary>
     public required string Kind { get; init; }
 
     /// <summary>Input shape without the batch: [C, H, W] (an MLP flattens it first).</summary>
@@ -13,7 +14,7 @@ public sealed record ModelSpec
 
     public required int Classes { get; init; }
 
-    /// <summary>CNN: channels of every convolution.</summary>
+    /// <summary>CNN: channels of every convolution; ResNet-18: nf, the first stage's channels.</summary>
     public int Width { get; init; }
 
     /// <summary>MLP: hidden layer sizes.</summary>
@@ -27,76 +28,55 @@ public sealed record ModelSpec
     public static ModelSpec Mlp(int[] inputShape, int[] hidden, int classes) =>
         Check(new() { Kind = "mlp", Hidden = hidden, InputShape = inputShape, Classes = classes });
 
+    /// <summary>The CIFAR ResNet-18 with nf = <paramref name="width"/> (20: GEM's reduced one; 64: the standard width).</summary>
+    public static ModelSpec ResNet18(int width, int inChannels, int imageSize, int classes) =>
+        Check(new() { Kind = "resnet18", Width = width, InputShape = [inChannels, imageSize, imageSize], Classes = classes });
+
     private static ModelSpec Check(ModelSpec s)
     {
         if (s.Classes < 1) throw new InputException($"model: classes must be >= 1, got {s.Classes}");
         if (s.InputShape.Any(d => d < 1)) throw new InputException($"model: input shape {Tensor.Format(s.InputShape)} has a dimension < 1");
-        if (s.Kind == "cnn")
+        if (s.Kind is "cnn" or "resnet18")
         {
             if (s.Width < 1) throw new InputException($"model.width: must be >= 1, got {s.Width}");
-            if (s.InputShape.Length != 3) throw new InputException($"model: the CNN needs [C, H, W] images, got {Tensor.Format(s.InputShape)}");
-            if (PooledSize(s.InputShape[1]) < 1 || PooledSize(s.InputShape[2]) < 1)
-                throw new InputException($"model: images of {s.InputShape[1]}x{s.InputShape[2]} are too small for three 2x2 poolings (need >= 8)");
+            if (s.InputShape.Length != 3) throw new InputException($"model: the {s.Kind} model needs [C, H, W] images, got {Tensor.Format(s.InputShape)}");
         }
+        if (s.Kind == "cnn" && (PooledSize(s.InputShape[1]) < 1 || PooledSize(s.InputShape[2]) < 1))
+            throw new InputException($"model: images of {s.InputShape[1]}x{s.InputShape[2]} are too small for three 2x2 poolings (need >= 8)");
         if (s.Hidden.Any(h => h < 1)) throw new InputException($"model.hidden: sizes must be >= 1, got [{string.Join(", ", s.Hidden)}]");
         return s;
     }
 
     /// <summary>Spatial size after the CNN's three floor-halvings.</summary>
-    public static int PooledSize(int size) => size / 2 / 2 / 2;
+    public static int PooledSize(int size) => PaperCnn.PooledSize(size);
 
-    public string Describe() => Kind == "cnn"
-        ? $"CNN(width {Width}, input {Tensor.Format(InputShape)}, {Classes} classes)"
-        : $"MLP({Tensor.Count(InputShape)}-{string.Join("-", Hidden)}{(Hidden.Length > 0 ? "-" : "")}{Classes})";
+    public string Describe() => Kind switch
+    {
+        "cnn" => $"CNN(width {Width}, input {Tensor.Format(InputShape)}, {Classes} classes)",
+        "resnet18" => $"ResNet-18(nf {Width}, input {Tensor.Format(InputShape)}, {Classes} classes)",
+        _ => $"MLP({Tensor.Count(InputShape)}-{string.Join("-", Hidden)}{(Hidden.Length > 0 ? "-" : "")}{Classes})",
+    };
 
-    /// <summary>Builds the network and initialises it from <paramref name="seed"/> (weights then biases, layer by layer).</summary>
+    /// <summary>
+    /// Builds the network's graph and initialises it from <paramref name="seed"/> (node by node: weights then biases); its
+    /// <see cref="Model.Copy"/> builds it again.
+    /// </summary>
     public Model Build(Parametrisation parametrisation, ulong seed)
     {
-        var rng = new Rng(seed);
-        var layers = new List<Layer>();
-        Layer Param(Layer layer, string name, int fanIn, bool isOutput)
+        Model Again() => Build(parametrisation, seed);
+        var model = Kind switch
         {
-            layer.Name = name;
-            var (w, b) = layer switch
-            {
-                Conv2d c => (c.Weight.Value, c.Bias.Value),
-                Linear l => (l.Weight.Value, l.Bias.Value),
-                _ => throw new InvalidOperationException(),
-            };
-            parametrisation.Initialise(w, b, fanIn, isOutput, rng);
-            return layer;
-        }
-        if (Kind == "cnn")
-        {
-            int c = InputShape[0];
-            for (int i = 1; i <= 3; i++)
-            {
-                int fanIn = (i == 1 ? c : Width) * 9;
-                layers.Add(Param(new Conv2d(i == 1 ? c : Width, Width, 3, 1, parametrisation.Scales(fanIn, false)), $"conv{i}", fanIn, false));
-                layers.Add(new Relu());
-                layers.Add(new MaxPool2d());
-            }
-            layers.Add(new Flatten());
-            int features = Width * PooledSize(InputShape[1]) * PooledSize(InputShape[2]);
-            layers.Add(Param(new Linear(features, Classes, parametrisation.Scales(features, true)), "fc", features, true));
-        }
-        else
-        {
-            layers.Add(new Flatten());
-            int[] dims = [Tensor.Count(InputShape), .. Hidden, Classes];
-            for (int i = 0; i + 1 < dims.Length; i++)
-            {
-                bool output = i + 2 == dims.Length;
-                layers.Add(Param(new Linear(dims[i], dims[i + 1], parametrisation.Scales(dims[i], output)), $"fc{i + 1}", dims[i], output));
-                if (!output) layers.Add(new Relu());
-            }
-        }
-        return new Model(this, parametrisation, layers);
+            "cnn" => PaperCnn.Build(Describe(), Width, InputShape, Classes, Again),
+            "resnet18" => Architectures.ResNet18.Build(Describe(), Width, InputShape, Classes, Again),
+            _ => Architectures.Mlp.Build(Describe(), InputShape, Hidden, Classes, Again),
+        };
+        return model.Initialise(parametrisation, seed);
     }
 
     /// <summary>
-    /// The architecture a PyTorch state dict describes (names and shapes as ../shared/bench/cnn.py). A CNN's image size
-    /// is <paramref name="imageSize"/> or, when null, the first of 32, 28, 64, 16, 24 that fits fc's in-features.
+    /// The architecture a PyTorch state dict describes (names and shapes as ../shared/bench/cnn.py, or Mammoth's ResNet-18
+    /// with layer1.0.conv1.weight). A CNN's image size is <paramref name="imageSize"/> or, when null, the first of 32, 28, 64,
+    /// 16, 24 that fits fc's in-features; a ResNet-18 takes any size (32 when not given). The names are checked when loading.
     /// </summary>
     public static ModelSpec FromStateDict(IReadOnlyDictionary<string, int[]> shapes, string source, int? imageSize = null)
     {
@@ -105,6 +85,11 @@ public sealed record ModelSpec
             if (!shapes.TryGetValue(name, out var s)) throw new InputException($"{source}: missing parameter '{name}'");
             if (s.Length != rank) throw new InputException($"{source}: '{name}' has shape {Tensor.Format(s)}, expected rank {rank}");
             return s;
+        }
+        if (shapes.ContainsKey("layer1.0.conv1.weight"))
+        {
+            var stem = Get("conv1.weight", 4);
+            return ResNet18(stem[0], stem[1], imageSize ?? 32, Get("classifier.weight", 2)[0]);
         }
         if (shapes.ContainsKey("conv1.weight"))
         {
@@ -122,6 +107,6 @@ public sealed record ModelSpec
             for (int l = 1; shapes.ContainsKey($"fc{l}.weight"); l++) dims.Add(Get($"fc{l}.weight", 2)[0]);
             return Mlp([dims[0]], dims.Skip(1).SkipLast(1).ToArray(), dims[^1]);
         }
-        throw new InputException($"{source}: neither conv1.weight (CNN) nor fc1.weight (MLP) is present");
+        throw new InputException($"{source}: none of layer1.0.conv1.weight (ResNet-18), conv1.weight (CNN), fc1.weight (MLP) is present");
     }
 }

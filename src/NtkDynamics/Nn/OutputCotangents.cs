@@ -4,9 +4,9 @@ namespace NtkDynamics.Nn;
 
 /// <summary>
 /// A layer's output cotangents for a group of NTK rows (row a*n + i, logit-major), as its block reads them.
-/// Dense: <see cref="Values"/> has the layer's output shape. Pooled, for a Conv2d followed by ReLU and 2x2 max pooling:
-/// Values are the cotangents after the pool, zero where the ReLU is off, and <see cref="Sources"/> says where in the
-/// convolution's output plane each came from; the dense cotangent is their scatter, at least 3/4 zeros.
+/// Dense: <see cref="Values"/> has the layer's output shape. Pooled, for a Conv2d followed by ReLU and 2x2 max pooling (the
+/// eNTK's fusion, Ntk/Fusions): Values are the cotangents after the pool, zero where the ReLU is off, and <see cref="Sources"/>
+/// says where in the convolution's output plane each came from; the dense cotangent is their scatter, at least 3/4 zeros.
 /// </summary>
 public sealed class OutputCotangents
 {
@@ -19,7 +19,7 @@ public sealed class OutputCotangents
     /// <summary>The dense shape (R, C, Ho, Wo).</summary>
     public int[] DenseShape { get; }
 
-    public bool Pooled => Sources is not null;
+    public bool IsPooled => Sources is not null;
 
     /// <summary>Rows R = g·n.</summary>
     public int Rows => Values.Shape[0];
@@ -37,33 +37,9 @@ public sealed class OutputCotangents
         return new OutputCotangents(values, null, g.Shape);
     }
 
-    /// <summary>
-    /// The cotangents of the Conv2d under ReLU then <paramref name="pool"/>, from the gradient <paramref name="g"/> at the
-    /// pool's output (R, C, Q): values g·[pooled output &gt; 0] (the ReLU's gradient at the maximum), with the
-    /// <paramref name="sources"/> of <see cref="PoolSources"/> for the same forward pass. When g is <paramref name="masked"/>
-    /// (zero where the pooled output is) it is used as the values itself, without a copy.
-    /// </summary>
-    public static OutputCotangents FromPool(Tensor g, MaxPool2d pool, int[] sources, ref Tensor? buffer, bool masked = false)
-    {
-        float[] y = pool.Output.Data;
-        int per = y.Length, q = pool.Output.Shape[2] * pool.Output.Shape[3];
-        if (masked) return new OutputCotangents(g.Reshape(g.Shape[0], g.Shape[1], q), sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);
-        var values = Tensor.ReuseUninitialized(ref buffer, [g.Shape[0], g.Shape[1], q]); // every entry is written below
-        float[] gd = g.Data, vd = values.Data;
-        Parallel.For(0, g.Length / per, TensorMath.Options(g.Length), t => TensorMath.ReluBackward(y, gd.AsSpan(t * per, per), vd.AsSpan(t * per, per)));
-        return new OutputCotangents(values, sources, [g.Shape[0], .. pool.InputShape.AsSpan(1)]);
-    }
-
-    /// <summary>(n, C, Q): for each output of <paramref name="pool"/>'s last forward pass, the position of its maximum in its input plane.</summary>
-    public static int[] PoolSources(MaxPool2d pool)
-    {
-        int[] argmax = pool.Argmax, inShape = pool.InputShape;
-        int plane = inShape[2] * inShape[3], q = pool.Output.Shape[2] * pool.Output.Shape[3];
-        var sources = new int[argmax.Length];
-        for (int plane0 = 0, o = 0; o < sources.Length; plane0 += plane)
-            for (int s = 0; s < q; s++, o++) sources[o] = argmax[o] - plane0;
-        return sources;
-    }
+    /// <summary>Pooled cotangents: <paramref name="values"/> (R, C, Q) and their <paramref name="sources"/> (n, C, Q) in the
+    /// plane of <paramref name="denseShape"/> (R, C, Ho, Wo).</summary>
+    public static OutputCotangents Pooled(Tensor values, int[] sources, int[] denseShape) => new(values, sources, denseShape);
 
     /// <summary>The dense cotangents (R, C, Ho, Wo): this itself when dense, else the scatter of the pooled values into <paramref name="buffer"/>.</summary>
     public Tensor ToDense(ref Tensor? buffer)

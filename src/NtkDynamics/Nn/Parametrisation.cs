@@ -20,8 +20,8 @@ public abstract class Parametrisation
     /// <summary>The multipliers of a layer with <paramref name="fanIn"/> inputs (Cin*k*k for a convolution).</summary>
     public abstract LayerScales Scales(int fanIn, bool isOutput);
 
-    /// <summary>Draws the layer's initial weight and bias.</summary>
-    public abstract void Initialise(Tensor weight, Tensor bias, int fanIn, bool isOutput, Rng rng);
+    /// <summary>Draws the layer's initial weight, then its bias (when it has one).</summary>
+    public abstract void Initialise(Tensor weight, Tensor? bias, int fanIn, bool isOutput, Rng rng);
 
     public static Parametrisation Parse(string name, string key = "model.parametrisation") => name switch
     {
@@ -50,18 +50,18 @@ public sealed class StandardParametrisation(StandardInit init) : Parametrisation
 
     public override LayerScales Scales(int fanIn, bool isOutput) => new(1f, 1f, 1f);
 
-    public override void Initialise(Tensor weight, Tensor bias, int fanIn, bool isOutput, Rng rng)
+    public override void Initialise(Tensor weight, Tensor? bias, int fanIn, bool isOutput, Rng rng)
     {
         double bound = 1.0 / Math.Sqrt(fanIn);
         if (Init == StandardInit.PyTorchDefault)
         {
             rng.FillUniform(weight.Data, -bound, bound);
-            rng.FillUniform(bias.Data, -bound, bound);
+            if (bias is not null) rng.FillUniform(bias.Data, -bound, bound);
         }
         else
         {
             rng.FillNormal(weight.Data, Math.Sqrt(2.0 / fanIn));
-            bias.Fill(0f);
+            bias?.Fill(0f);
         }
     }
 }
@@ -78,9 +78,9 @@ public sealed class NtkParametrisation(double sigmaW = 1.4142135623730951, doubl
 
     public override LayerScales Scales(int fanIn, bool isOutput) => new((float)(SigmaW / Math.Sqrt(fanIn)), (float)SigmaB, 1f);
 
-    public override void Initialise(Tensor weight, Tensor bias, int fanIn, bool isOutput, Rng rng)
+    public override void Initialise(Tensor weight, Tensor? bias, int fanIn, bool isOutput, Rng rng)
     {
         rng.FillNormal(weight.Data, 1.0);
-        rng.FillNormal(bias.Data, 1.0);
+        if (bias is not null) rng.FillNormal(bias.Data, 1.0);
     }
 }

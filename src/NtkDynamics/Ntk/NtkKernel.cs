@@ -23,9 +23,13 @@ public sealed class NtkKernel
     /// <summary>The method each layer used ("conv2" -> "patch-gram").</summary>
     public IReadOnlyDictionary<string, string> Methods { get; }
 
-    public NtkKernel(NtkKind kind, int samples, int logits, IReadOnlyDictionary<string, double[]> perParameter, IReadOnlyDictionary<string, string> methods)
+    /// <summary>The fusions used, as their nodes ("conv1 → relu1 → pool1").</summary>
+    public IReadOnlyList<string> Fusions { get; }
+
+    public NtkKernel(NtkKind kind, int samples, int logits, IReadOnlyDictionary<string, double[]> perParameter, IReadOnlyDictionary<string, string> methods,
+        IReadOnlyList<string>? fusions = null)
     {
-        Kind = kind; Samples = samples; Logits = logits; PerParameter = perParameter; Methods = methods;
+        Kind = kind; Samples = samples; Logits = logits; PerParameter = perParameter; Methods = methods; Fusions = fusions ?? [];
         Size = kind == NtkKind.Full ? samples * logits : samples;
         Values = new double[Size * Size];
         foreach (var block in perParameter.Values)

@@ -1,3 +1,5 @@
+using NtkDynamics.Nn;
+
 namespace NtkDynamics.Ntk;
 
 /// <summary>Which empirical NTK to compute over a probe of n samples and k logits.</summary>
@@ -18,7 +20,14 @@ public enum NtkKind
 /// <param name="Logit">The logit for <see cref="NtkKind.Logit"/>.</param>
 /// <param name="MemoryBudgetBytes">Work memory (cotangents, patch Grams, per-sample Jacobian chunks) beyond the model and its activations.</param>
 /// <param name="ConvMethod">"auto" (count flops per layer), "patch-gram" or "per-sample".</param>
-public sealed record NtkOptions(NtkKind Kind = NtkKind.Trace, int Logit = 0, long MemoryBudgetBytes = 3L << 30, string ConvMethod = "auto")
+/// <param name="Fuse">Use the fusions of Ntk/Fusions (Conv2d → ReLU → 2x2 max pool with pooled cotangents); off, every node
+/// takes its own backward and its block dense cotangents: the same kernel, slower.</param>
+/// <param name="GenericBlocks">Every layer takes the generic block (per-row gradients through its own backward, then a Gram)
+/// instead of its structured one: the same kernel, much slower; for checking a structured block.</param>
+/// <param name="ProbeBatchStatistics">BatchNorm normalises by the probe's own batch statistics, held constant
+/// (<see cref="Mode.FrozenBatchStatistics"/>), instead of its running statistics (<see cref="Mode.Eval"/>, as model.eval()).</param>
+public sealed record NtkOptions(NtkKind Kind = NtkKind.Trace, int Logit = 0, long MemoryBudgetBytes = 3L << 30, string ConvMethod = "auto",
+    bool Fuse = true, bool GenericBlocks = false, bool ProbeBatchStatistics = false)
 {
     public static NtkKind ParseKind(string value, string key = "ntk.kind") => value switch
     {

@@ -4,34 +4,29 @@ using NtkDynamics.Tensors;
 namespace NtkDynamics.Ntk;
 
 /// <summary>
-/// The slow, obvious eNTK: for every sample i and logit a, one backward pass on that sample alone gives the full gradient
-/// vector ∇θ f_a(x_i); the kernel is their Gram in float64. O(n k) backward passes and O(n k P) memory: for tests and small models.
+/// The slow, obvious eNTK: one forward pass over the probe (evaluation mode, as <see cref="EmpiricalNtk"/>), then for every
+/// sample i and logit a one backward pass of the seed e_(i,a) gives the full gradient vector ∇θ f_a(x_i); the kernel is
+/// their Gram in float64. O(n k) backward passes and O(n k P) memory: for tests and small models.
 /// </summary>
 public static class ReferenceNtk
 {
-    public static NtkKernel Compute(Model model, Tensor probe, NtkKind kind = NtkKind.Full, int logit = 0)
+    public static NtkKernel Compute(Model model, Tensor probe, NtkKind kind = NtkKind.Full, int logit = 0, bool probeBatchStatistics = false)
     {
         EmpiricalNtk.CheckProbe(model, probe);
-        int n = probe.Shape[0], stride = probe.Length / n;
-        var x = new Tensor([1, .. probe.Shape.AsSpan(1)]);
-        var saved = model.Parameters.Select(p => p.Grad.Data.ToArray()).ToArray();
-        int k = 0;
+        int n = probe.Shape[0];
+        var pass = model.NewPass(probeBatchStatistics ? Mode.FrozenBatchStatistics : Mode.Eval);
+        int k = pass.Forward(probe).Shape[1];
+        var into = model.Parameters.ToDictionary(p => p, p => new Tensor(p.Value.Shape));
         var rows = new List<double[][]>(); // [i*k + a][parameter] -> gradient
         for (int i = 0; i < n; i++)
-        {
-            probe.Data.AsSpan(i * stride, stride).CopyTo(x.Data);
-            k = model.Forward(x).Shape[1];
             for (int a = 0; a < k; a++)
             {
-                model.Forward(x);
-                model.ZeroGrad();
-                var seed = new Tensor(1, k);
-                seed.Data[a] = 1f;
-                model.Backward(seed);
-                rows.Add(model.Parameters.Select(p => Array.ConvertAll(p.Grad.Data, v => (double)v)).ToArray());
+                var seed = new Tensor(n, k);
+                seed.Data[i * k + a] = 1f;
+                foreach (var t in into.Values) t.Fill(0f);
+                pass.Backward(seed, Gradients.Into(into), inputGradient: false);
+                rows.Add(model.Parameters.Select(p => Array.ConvertAll(into[p].Data, v => (double)v)).ToArray());
             }
-        }
-        for (int p = 0; p < saved.Length; p++) saved[p].CopyTo(model.Parameters[p].Grad.Data, 0);
 
         int size = kind == NtkKind.Full ? n * k : n;
         var perParameter = new Dictionary<string, double[]>();

@@ -24,7 +24,7 @@ public static class FullBatchGd
     /// </summary>
     public static Trajectory Train(Model model, Tensor probe, int n, double[] targets, double lr, int steps, IReadOnlyCollection<int> record)
     {
-        int m = probe.Shape[0], k = model.Spec.Classes, size = Tensor.Count(probe.Shape.AsSpan(1));
+        int m = probe.Shape[0], k = model.Classes, size = Tensor.Count(probe.Shape.AsSpan(1));
         if (n < 1 || n > m) throw new ArgumentOutOfRangeException(nameof(n), n, $"the training rows must be 1..{m} of the probe");
         if (targets.Length != n * k) throw new ArgumentException($"targets: expected {n}x{k} = {n * k} values, got {targets.Length}");
         var train = new Tensor(probe.Data[..(n * size)], [n, .. probe.Shape.AsSpan(1)]);

@@ -18,7 +18,7 @@ public static class Networks
     /// </summary>
     public static double[] Kernel(Model model, Tensor probe)
     {
-        if (model.Spec.Classes != 1) throw new ArgumentException($"{model.Spec.Describe()}: the theory experiments use one-output models");
+        if (model.Classes != 1) throw new ArgumentException($"{model.Description}: the theory experiments use one-output models");
         return Kernels.Symmetrised(EmpiricalNtk.Compute(model, probe, new NtkOptions(NtkKind.Logit)).Values, "empirical NTK");
     }
 }

@@ -5,15 +5,19 @@ namespace NtkDynamics.Tests.Nn;
 
 public class ModelTests
 {
-    private static (Tensor X, int[] Y) Batch(ModelSpec spec, int n, ulong seed)
+    /// <summary>n random inputs of the model's shape and random labels.</summary>
+    internal static (Tensor X, int[] Y) Batch(int[] inputShape, int classes, int n, ulong seed)
     {
         var rng = new Rng(seed);
-        var x = new Tensor([n, .. spec.InputShape]);
+        var x = new Tensor([n, .. inputShape]);
         rng.FillNormal(x.Data, 1);
-        return (x, Enumerable.Range(0, n).Select(_ => rng.NextInt(spec.Classes)).ToArray());
+        return (x, Enumerable.Range(0, n).Select(_ => rng.NextInt(classes)).ToArray());
     }
 
-    private static double Loss(Model m, Tensor x, int[] y)
+    private static (Tensor X, int[] Y) Batch(ModelSpec spec, int n, ulong seed) => Batch(spec.InputShape, spec.Classes, n, seed);
+
+    /// <summary>The mean cross-entropy of a forward pass.</summary>
+    internal static double Loss(Model m, Tensor x, int[] y)
     {
         var logits = m.Forward(x);
         return Losses.CrossEntropy(logits, y, new Tensor(logits.Shape));

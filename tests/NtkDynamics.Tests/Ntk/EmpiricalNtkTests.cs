@@ -6,9 +6,11 @@ namespace NtkDynamics.Tests.Ntk;
 
 public class EmpiricalNtkTests
 {
-    internal static Tensor Probe(ModelSpec spec, int n, ulong seed)
+    internal static Tensor Probe(ModelSpec spec, int n, ulong seed) => Probe(spec.InputShape, n, seed);
+
+    internal static Tensor Probe(int[] inputShape, int n, ulong seed)
     {
-        var x = new Tensor([n, .. spec.InputShape]);
+        var x = new Tensor([n, .. inputShape]);
         new Rng(seed).FillNormal(x.Data, 1);
         return x;
     }
@@ -22,9 +24,9 @@ public class EmpiricalNtkTests
 
     private static void Train(Model m, int steps, ulong seed)
     {
-        var x = Probe(m.Spec, 8, seed);
+        var x = Probe(m.InputShape, 8, seed);
         var rng = new Rng(seed + 1);
-        var y = Enumerable.Range(0, 8).Select(_ => rng.NextInt(m.Spec.Classes)).ToArray();
+        var y = Enumerable.Range(0, 8).Select(_ => rng.NextInt(m.Classes)).ToArray();
         var opt = new Sgd(m.Parameters, 0.05, momentum: 0.9);
         for (int s = 0; s < steps; s++)
         {
@@ -133,6 +135,84 @@ public class EmpiricalNtkTests
                 var trace = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Trace, MemoryBudgetBytes: budget, ConvMethod: method));
                 Assert.True(RelativeError(trace.Values, reference.Values) < 1e-5, $"{method} {budget}: {RelativeError(trace.Values, reference.Values)}");
             }
+    }
+
+    // The fusions (pooled cotangents) against every node's own backward and dense cotangents: the same kernel, any method.
+    [Theory]
+    [InlineData(NtkKind.Full, "per-sample", 16)]
+    [InlineData(NtkKind.Full, "patch-gram", 16)]
+    [InlineData(NtkKind.Trace, "auto", 16)]
+    [InlineData(NtkKind.Trace, "per-sample", 5)]
+    [InlineData(NtkKind.Logit, "patch-gram", 5)]
+    public void FusedEqualsUnfused(NtkKind kind, string method, int width)
+    {
+        var spec = ModelSpec.Cnn(width, 3, 12, 4);
+        var m = spec.Build(Parametrisation.Parse("standard"), 3);
+        Train(m, 2, 4);
+        var probe = Probe(spec, 6, 5);
+        var fused = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 1, ConvMethod: method));
+        var unfused = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 1, ConvMethod: method, Fuse: false));
+        Assert.Equal(["conv1 → relu1 → pool1", "conv2 → relu2 → pool2", "conv3 → relu3 → pool3"], fused.Fusions);
+        Assert.Empty(unfused.Fusions);
+        foreach (var (name, block) in unfused.PerParameter)
+            Assert.True(RelativeError(fused.PerParameter[name], block) < 1e-5, $"{name}: {RelativeError(fused.PerParameter[name], block)}");
+    }
+
+    // Every structured block against the generic one (per-row gradients through the layer's backward), for the CNN, the
+    // MLP and a ResNet-18 (Conv2d without bias, BatchNorm, Linear), in the three kernels.
+    [Theory]
+    [InlineData("cnn", NtkKind.Full)]
+    [InlineData("mlp", NtkKind.Trace)]
+    [InlineData("resnet", NtkKind.Full)]
+    [InlineData("resnet", NtkKind.Trace)]
+    [InlineData("resnet", NtkKind.Logit)]
+    public void StructuredBlocksEqualTheGenericBlock(string arch, NtkKind kind)
+    {
+        var m = arch switch
+        {
+            "cnn" => ModelSpec.Cnn(4, 2, 9, 3).Build(Parametrisation.Parse("ntk"), 1),
+            "mlp" => ModelSpec.Mlp([5], [6, 7], 3).Build(Parametrisation.Parse("standard"), 1),
+            _ => Nn.GraphTests.ResNet(nf: 2, size: 8, classes: 3),
+        };
+        if (arch == "resnet") TrainResNet(m);
+        var probe = Probe(m.InputShape, 4, 2);
+        var structured = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 2));
+        var generic = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 2, GenericBlocks: true));
+        Assert.All(generic.Methods.Values, v => Assert.Equal("generic", v));
+        Assert.DoesNotContain("generic", structured.Methods.Values);
+        foreach (var (name, block) in generic.PerParameter)
+            Assert.True(RelativeError(structured.PerParameter[name], block) < 1e-5, $"{name}: {RelativeError(structured.PerParameter[name], block)}");
+    }
+
+    // A few training steps, so that BatchNorm's running statistics are not 0 and 1.
+    private static void TrainResNet(Model m)
+    {
+        Train(m, 3, 9);
+        Assert.NotEqual(0f, m.Buffers.First(b => b.Name == "layer2.0.bn1.running_mean").Value.Data[0]);
+    }
+
+    // The ResNet-18 kernel (running statistics as model.eval(), or the probe's frozen batch statistics) against the slow
+    // reference in the same mode; every parameter's block, BatchNorm's γ and β included.
+    [Theory]
+    [InlineData(NtkKind.Full, false)]
+    [InlineData(NtkKind.Trace, false)]
+    [InlineData(NtkKind.Logit, false)]
+    [InlineData(NtkKind.Full, true)]
+    [InlineData(NtkKind.Trace, true)]
+    public void ResNetEqualsReference(NtkKind kind, bool probeStatistics)
+    {
+        var m = Nn.GraphTests.ResNet(nf: 4, size: 8, classes: 5);
+        TrainResNet(m);
+        var probe = Probe(m.InputShape, 5, 3);
+        var fast = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 3, ProbeBatchStatistics: probeStatistics));
+        var slow = ReferenceNtk.Compute(m, probe, kind, 3, probeStatistics);
+        Assert.Equal(slow.PerParameter.Keys.Order(), fast.PerParameter.Keys.Order());
+        Assert.Contains("layer3.0.bn2.weight", fast.PerParameter.Keys);
+        foreach (var (name, block) in slow.PerParameter)
+            Assert.True(RelativeError(fast.PerParameter[name], block) < 1e-5, $"{name}: {RelativeError(fast.PerParameter[name], block)}");
+        // The two modes differ: the probe's statistics are not the running ones.
+        var other = EmpiricalNtk.Compute(m, probe, new NtkOptions(kind, Logit: 3, ProbeBatchStatistics: !probeStatistics));
+        Assert.True(RelativeError(other.Values, fast.Values) > 1e-3);
     }
 
     [Fact]

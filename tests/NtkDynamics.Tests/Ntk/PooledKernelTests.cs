@@ -1,4 +1,6 @@
 using NtkDynamics.Nn;
+using NtkDynamics.Nn.Layers;
+using NtkDynamics.Ntk.Fusions;
 using NtkDynamics.Tensors;
 
 namespace NtkDynamics.Tests.Ntk;
@@ -118,7 +120,7 @@ public unsafe class PooledKernelTests
     [InlineData(5, 3, 11, 12)]
     public void PixelPatchGramEqualsThePatchRowsGram(int kernel, int cin, int h, int w)
     {
-        var conv = new Conv2d(cin, 2, kernel, kernel / 2, new LayerScales(1f, 1f, 1f));
+        var conv = new Conv2d(cin, 2, kernel, kernel / 2);
         int n = 3, p = h * w, np = n * p, k = conv.PatchSize;
         var x = new Tensor([n, cin, h, w]);
         new Rng(10).FillNormal(x.Data, 1);
@@ -134,10 +136,12 @@ public unsafe class PooledKernelTests
         for (int r = 0; r < np; r++)
             for (int c = r / p * p; c < np; c++)
                 Assert.True(Math.Abs(upper[r * np + c] - want[r * np + c]) < 1e-5 * Math.Max(1, Math.Abs(want[r * np + c])), $"({r}, {c})");
-        Assert.False(PixelPatchGram.Supports(new Conv2d(cin, 2, 3, 0, new LayerScales(1f, 1f, 1f))));
+        Assert.False(PixelPatchGram.Supports(new Conv2d(cin, 2, 3, 0)));
+        Assert.False(PixelPatchGram.Supports(new Conv2d(cin, 2, 3, 1, stride: 2)));
     }
 
-    // A Conv2d -> ReLU -> MaxPool2d stack at an odd size (the pool floors), 3 replicas of the batch as the NTK's logit groups.
+    // A Conv2d -> ReLU -> MaxPool2d stack at an odd size (the pool floors), 3 replicas of the batch as the NTK's logit groups:
+    // the fusion's pooled cotangents and input gradient against the three layers' own backward.
     [Theory]
     [InlineData(16, 8, 9)]
     [InlineData(32, 5, 8)]
@@ -145,27 +149,32 @@ public unsafe class PooledKernelTests
     [InlineData(64, 2048, 6)] // many channels: the kernel rows are taken in several column blocks
     public void PooledInputGradientEqualsTheDenseBackward(int cin, int cout, int size)
     {
-        var conv = new Conv2d(cin, cout, 3, 1, new LayerScales(0.7f, 0.3f, 1f));
+        var g0 = new GraphBuilder("test", [cin, size, size]);
+        string y = g0.Add("pool", new MaxPool2d(), g0.Add("relu", new Relu(), g0.Add("conv", new Conv2d(cin, cout, 3, 1), g0.Input)));
+        var model = g0.Build(g0.Add("fc", new Linear(cout * (size / 2) * (size / 2), 2), g0.Add("flatten", new Flatten(), y)));
+        var conv = (Conv2d)model["conv"].Layer;
+        conv.Scales = new LayerScales(0.7f, 0.3f, 1f);
         new Rng(6).FillNormal(conv.Weight.Value.Data, 1);
-        new Rng(7).FillNormal(conv.Bias.Value.Data, 1);
-        var relu = new Relu();
-        var pool = new MaxPool2d();
+        new Rng(7).FillNormal(conv.Bias!.Value.Data, 1);
         int n = 2, r = 3 * n;
         var x = new Tensor([n, cin, size, size]);
         new Rng(8).FillNormal(x.Data, 1);
-        pool.Forward(relu.Forward(conv.Forward(x)));
+        var pass = model.NewPass(Mode.Eval);
+        pass.Forward(x);
         var g = new Tensor([r, cout, size / 2, size / 2]);
         new Rng(9).FillNormal(g.Data, 1);
 
+        var fusion = Assert.Single(ConvReluPool.Find(model)).Value;
         Tensor? values = null, gradient = null;
-        var pooled = OutputCotangents.FromPool(g, pool, OutputCotangents.PoolSources(pool), ref values);
-        var fast = PooledInputGradient.Compute(conv, pooled, ref gradient).Data.ToArray();
-        var slow = conv.Backward(relu.Backward(pool.Backward(g, accumulate: false), accumulate: false), accumulate: false);
+        var pooled = fusion.Cotangents(pass, g, fusion.Sources(pass), ref values, masked: false);
+        var fast = PooledInputGradient.Compute(conv, x, pooled, ref gradient).Data.ToArray();
+        Tensor Back(string node, Tensor d) => model[node].Layer.Backward(pass[model[node]], d, null)[0]!;
+        var slow = Back("conv", Back("relu", Back("pool", g)));
         Assert.True(MaxRelative(fast, Array.ConvertAll(slow.Data, v => (double)v)) < 1e-5);
         // Masked by the input: the same gradient, zero wherever the input (a pool's output below) is not positive.
-        var input = conv.Input.Data;
+        var input = x.Data;
         x.Data.AsSpan(0, x.Length / 3).Clear(); // some zeros, as a ReLU's max pool has
-        var masked = PooledInputGradient.Compute(conv, pooled, ref gradient, maskByInput: true).Data;
+        var masked = PooledInputGradient.Compute(conv, x, pooled, ref gradient, maskByInput: true).Data;
         int per = input.Length;
         Assert.Contains(masked, v => v == 0);
         Assert.True(MaxRelative(masked, slow.Data.Select((v, e) => input[e % per] > 0 ? (double)v : 0).ToArray()) < 1e-5);

@@ -37,8 +37,8 @@ public class ForwardBackwardTests
     public void StateDictRoundTripsThePyTorchWeights()
     {
         var model = Load("cnn_w4_s11");
-        Assert.Equal(("cnn", 4, 10), (model.Spec.Kind, model.Spec.Width, model.Spec.Classes));
-        Assert.Equal([3, 11, 11], model.Spec.InputShape);
+        Assert.Equal("CNN(width 4, input [3, 11, 11], 10 classes)", model.Description);
+        Assert.Equal([3, 11, 11], model.InputShape);
         var weights = Arrays("cnn_w4_s11_weights.safetensors");
         foreach (var (name, value) in model.StateDict())
         {

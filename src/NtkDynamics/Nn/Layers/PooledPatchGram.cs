@@ -3,10 +3,10 @@ using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
-/// A Conv2d's weight Gram from pooled output cotangents (<see cref="OutputCotangents.Pooled"/>) and the Gram S = A Aᵀ of the
+/// A Conv2d's weight Gram from pooled output cotangents (<see cref="OutputCotangents.IsPooled"/>) and the Gram S = A Aᵀ of the
 /// patches of every sample, without scattering the cotangents: for rows r = (a, i) and s = (b, j),
 ///   ⟨J_r, J_s⟩ = Σ_c Σ_qq' V_r[c, q] V_s[c, q'] S[(i, src(i, c, q)), (j, src(j, c, q'))].
 /// A pair of samples costs C·Q² picked entries of S and C·Q·(Q·g1 + g1·g2) multiply-adds, against the patch Gram's P²·K.

@@ -2,21 +2,21 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
-/// A Conv2d's input gradient from pooled output cotangents (<see cref="OutputCotangents.Pooled"/>), without their dense
+/// A Conv2d's input gradient from pooled output cotangents (<see cref="OutputCotangents.IsPooled"/>), without their dense
 /// scatter: each pooled value adds one copy of its channel's kernel around its source, a quarter of the dense work.
 /// In pooled window (wy, wx) a channel's source sits at phase (sy, sx) ∈ {0, 1}²; for each phase, the channels that have
 /// it give Σ_co V[co] s_w W[co, :, kh, :] for each kernel row kh (a <see cref="GatherGemm"/> over those channels), added
 /// into a channels-last padded input plane at (2wy + sy + kh, 2wx + sx). Needs Cin a multiple of the GEMM's width.
 /// When the input is itself a ReLU's max pool, the gradient can leave already times [input &gt; 0], the ReLU's gradient at
-/// those maxima, which is all that the pooled cotangents of the block below need (<see cref="OutputCotangents.FromPool"/>).
+/// those maxima, which is all that the pooled cotangents of the block below need (Ntk/Fusions/ConvReluPool).
 /// </summary>
 internal static unsafe class PooledInputGradient
 {
-    /// <summary>Whether <paramref name="conv"/>'s input channels fit the GEMM's width.</summary>
-    public static bool Supports(Conv2d conv) => conv.InChannels % GatherGemm.ColumnMultiple == 0;
+    /// <summary>Whether <paramref name="conv"/> has a square kernel, stride 1 and input channels that fit the GEMM's width.</summary>
+    public static bool Supports(Conv2d conv) => conv.IsSquareUnitStride && conv.InChannels % GatherGemm.ColumnMultiple == 0;
 
     // oc: values (R, Cout, Q), sources (n, Cout, Q) in the (Ho, Wo) output plane; x: (n, Cin, H, W) -> dx (R, Cin, H, W),
     // times [x > 0] when maskByInput.
@@ -24,11 +24,10 @@ internal static unsafe class PooledInputGradient
     // at (Q, Cout) = where those values sit in a row's (Cout, Q).
     // Per 5 rows t: H (T, Q, Cout) = values in that order (gathered); per kernel row kh, block of its columns, window u and phase:
     //   acc[t, 2wy + sy + kh, 2wx + sx + (0..k), :] += Σ_j H[t, u, j] Wr[order[u, j], kh, :, :]   (Wr = s_w W as (Cout, k, k, Cin))
-    public static Tensor Compute(Conv2d conv, OutputCotangents oc, ref Tensor? dxBuffer, bool maskByInput = false)
+    public static Tensor Compute(Conv2d conv, Tensor x, OutputCotangents oc, ref Tensor? dxBuffer, bool maskByInput = false)
     {
         const int T = GatherGemm.T;
-        var x = conv.Input;
-        int n = x.Shape[0], cin = conv.InChannels, cout = conv.OutChannels, h = x.Shape[2], w = x.Shape[3], kk = conv.Kernel, pad = conv.Padding;
+        int n = x.Shape[0], cin = conv.InChannels, cout = conv.OutChannels, h = x.Shape[2], w = x.Shape[3], kk = conv.Window.KernelH, pad = conv.Window.PadH;
         int wo = oc.DenseShape[3], q = oc.Values.Shape[2], qw = wo / 2, qh = oc.DenseShape[2] / 2, kp = kk * kk * cin;
         int hp = Math.Max(h + pad, 2 * qh + kk - 1), wp = Math.Max(w + pad, 2 * qw + kk - 1), plane = hp * wp * cin;
         int rows = oc.Rows, perSample = rows / n;
@@ -132,7 +131,7 @@ internal static unsafe class PooledInputGradient
     // (Cout, k·k·Cin): row co = s_w W[co] in (kh, kw, ci) order
     private static float[] KernelRows(Conv2d conv)
     {
-        int cin = conv.InChannels, cout = conv.OutChannels, kk = conv.Kernel, kp = kk * kk * cin;
+        int cin = conv.InChannels, cout = conv.OutChannels, kk = conv.Window.KernelH, kp = kk * kk * cin;
         float sw = conv.Scales.WeightMultiplier;
         float[] wd = conv.Weight.Value.Data, rows = new float[cout * kp];
         for (int co = 0; co < cout; co++)

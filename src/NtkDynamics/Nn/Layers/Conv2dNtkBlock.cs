@@ -1,7 +1,7 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
 /// Conv2d's NTK block. With patches A_i (P, K) of sample i (K = Cin*k*k) and the output cotangent D_r (Cout, P) of row r = (a, i):
@@ -29,17 +29,17 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
     private Tensor? _dense1, _dense2;      // pooled cotangents scattered for the patch-gram method
 
-    public string WeightName => _conv.Weight.Name;
-    public string BiasName => _conv.Bias.Name;
+    public IReadOnlyList<string> ParameterNames => _conv.Parameters.Select(p => p.Name).ToArray();
     public string Method { get; }
     public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0) + (_pooled?.CachedFloats ?? 0);
 
-    public Conv2dNtkBlock(Conv2d conv, NtkPlan plan)
+    /// <summary>Plans the block for the input <paramref name="x"/> (n, Cin, H, W) of the eNTK's forward pass.</summary>
+    public Conv2dNtkBlock(Conv2d conv, Tensor x, NtkPlan plan)
     {
-        _conv = conv; _x = conv.Input; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
+        _conv = conv; _x = x; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
         var os = conv.OutputShape(_x.Shape);
         _p = os[2] * os[3]; _k = conv.PatchSize; _cout = conv.OutChannels;
-        if (plan.Pooled) _pooled = new PooledJacobian(conv, _n, _budget / 4);
+        if (plan.Pooled) _pooled = new PooledJacobian(conv, x, _budget / 4);
         _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
         _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
 
@@ -51,7 +51,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         // of the GEMM rate here, then k² shifted adds), or the GEMMs of its tiles. Pooled, then per pair of samples, channel and
         // pooled value: Q picked entries of it and g1 multiply-adds into T, then T's contraction with the rows of group 2 (half
         // the pairs within one group). The weights are time measured here against the per-sample method's GEMMs (CNN w64-128).
-        double cached = PixelsFit() ? np2 * (2 * conv.InChannels + 30 * conv.Kernel * conv.Kernel) : np2 * k;
+        double cached = PixelsFit() ? np2 * (2 * conv.InChannels + 30 * conv.Window.KernelH * conv.Window.KernelW) : np2 * k;
         double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = _pooled?.RowLength ?? k;
         double patch = plan.Pooled
             ? (cache ? cached : pairs * np2 * k) + pairs * n * n / 2 * c * jp * (120 * (jp + g) + 6 * (plan.Trace ? g : g * g))
@@ -121,9 +121,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return _aaTile;
     }
 
-    public void AddGram(OutputCotangents cotangents1, OutputCotangents cotangents2, GramKind kind, double[] weightGram, double[] biasGram)
+    public void AddGram(OutputCotangents cotangents1, OutputCotangents cotangents2, GramKind kind, double[][] grams)
     {
-        if (Method == "patch-gram" && cotangents1.Pooled) AddPooledPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        double[] weightGram = grams[0];
+        double[]? biasGram = _conv.Bias is null ? null : grams[1];
+        if (Method == "patch-gram" && cotangents1.IsPooled) AddPooledPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
         else if (Method == "patch-gram")
         {
             var d1 = cotangents1.ToDense(ref _dense1);
@@ -137,7 +139,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
 
     // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P) (for the trace, Σ_a D_{a,I}ᵀ D_{a,J});
     // each (i, j) block of P x P contracts with the patch Gram. Symmetric work (a2 < a1, or J < I on the diagonal) is mirrored.
-    private void AddPatchGram(Tensor c1, Tensor c2, GramKind kind, double[] wGram, double[] bGram)
+    private void AddPatchGram(Tensor c1, Tensor c2, GramKind kind, double[] wGram, double[]? bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
         int g1 = c1.Shape[0] / _n, g2 = c2.Shape[0] / _n, r2 = trace ? _n : g2 * _n, np = _n * _p;
@@ -166,23 +168,23 @@ internal sealed class Conv2dNtkBlock : INtkBlock
                             {
                                 var ddRow = dd.AsSpan((i * _p + p) * ldd + j * _p, _p);
                                 w += TensorPrimitives.Dot(aa.AsSpan(aaOff + (i * _p + p) * aaLd + j * _p, _p), ddRow);
-                                b += TensorPrimitives.Sum(ddRow);
+                                if (bGram is not null) b += TensorPrimitives.Sum(ddRow);
                             }
                             int row = a1 * _n + i0 + i, col = a2 * _n + j0 + j;
                             wGram[row * r2 + col] += _sw2 * w;
-                            bGram[row * r2 + col] += _sb2 * b;
+                            if (bGram is not null) bGram[row * r2 + col] += _sb2 * b;
                             // Same group: pairs a2 > a1 and tiles J > I stand for their mirror images too.
                             if (same && (a1 != a2 || j0 != i0))
                             {
                                 wGram[col * r2 + row] += _sw2 * w;
-                                bGram[col * r2 + row] += _sb2 * b;
+                                if (bGram is not null) bGram[col * r2 + row] += _sb2 * b;
                             }
                         });
                     }
     }
 
     // Pooled cotangents against the patch Gram (cached, or tile by tile): PooledPatchGram; the bias from the channel sums.
-    private unsafe void AddPooledPatchGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
+    private unsafe void AddPooledPatchGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[]? bGram)
     {
         bool same = kind != GramKind.Pairs;
         int np = _n * _p;
@@ -198,20 +200,20 @@ internal sealed class Conv2dNtkBlock : INtkBlock
                 fixed (float* pa = aa) PooledPatchGram.Add(pa + offset, ld, _aa is not null && _aaUpper, i0, bi, j0, bj, c1, bySource, c2, kind, _n, _sw2, wGram);
             }
         }
-        AddBiasGram(c1, c2, kind, bGram);
+        if (bGram is not null) AddBiasGram(c1, c2, kind, bGram);
     }
 
     // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
     // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
     // Pooled cotangents give rows of PooledJacobian.RowLength columns.
-    private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[] bGram)
+    private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[]? bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.Pooled ? _pooled!.RowLength : _k;
+        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.IsPooled ? _pooled!.RowLength : _k;
         long perChannel = (long)(c1.Rows + (same ? 0 : c2.Rows)) * kr;
         // Pooled Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache),
         // but hold a few channels: each Gram call has a fixed cost (at width 256 one channel is already 2.9 MB).
-        long chunk = c1.Pooled ? Math.Min(_budget - (long)kr * _p, Math.Max(CacheFloats, ChunkChannels * perChannel)) : _budget - (long)kr * _p;
+        long chunk = c1.IsPooled ? Math.Min(_budget - (long)kr * _p, Math.Max(CacheFloats, ChunkChannels * perChannel)) : _budget - (long)kr * _p;
         int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
         var gram = same ? null : new double[r1 * r2];
         using var symmetric = same ? new SymmetricGram.Sum(r1) : null;
@@ -232,19 +234,14 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         if (same) symmetric!.AddTo(wGram, _sw2);
         else
             for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram![i];
-        AddBiasGram(c1, c2, kind, bGram);
+        if (bGram is not null) AddBiasGram(c1, c2, kind, bGram);
     }
 
-    // Bias: S_r = Σ_p D_r[c, p] (R, Cout); Gram = S1 S2ᵀ, for the trace over a sample's logits concatenated (n, g·Cout).
+    // Bias: S_r = Σ_p D_r[c, p] (R, Cout); Gram = S1 S2ᵀ (for the trace, over a sample's logits concatenated).
     private void AddBiasGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] bGram)
     {
-        bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g;
-        var s1 = ChannelSums(c1, trace);
-        var s2 = same ? s1 : ChannelSums(c2);
-        var sg = new double[r1 * r2];
-        Blas.Gemm(false, true, r1, r2, g * _cout, 1.0, s1, g * _cout, s2, g * _cout, 0.0, sg, r2);
-        for (int i = 0; i < r1 * r2; i++) bGram[i] += _sb2 * sg[i];
+        var s1 = ChannelSums(c1);
+        RowGram.Add(s1, kind != GramKind.Pairs ? s1 : ChannelSums(c2), c1.Rows, c2.Rows, _cout, _n, kind, _sb2, bGram);
     }
 
     // With g = 1, j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K). With g logits concatenated (trace),
@@ -252,7 +249,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // cached patches (leading dimension nP), or im2col of sample i alone.
     private void BuildJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
     {
-        if (oc.Pooled)
+        if (oc.IsPooled)
         {
             Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength, zeroed: false); // every entry is built
             _pooled.Build(oc, c0, cn, g, j);
@@ -281,16 +278,13 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         }
     }
 
-    // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i; as (n, g*Cout) when the group's logits are
-    // concatenated (trace). Pooled values have the same sums as their scatter.
-    private double[] ChannelSums(OutputCotangents oc, bool concatenate = false)
+    // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i. Pooled values have the same sums as their scatter.
+    private double[] ChannelSums(OutputCotangents oc)
     {
         var cot = oc.Values;
-        int rows = oc.Rows, g = rows / _n, p = cot.Length / rows / _cout;
+        int rows = oc.Rows, p = cot.Length / rows / _cout;
         var s = new double[rows * _cout];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < _cout; c++)
-                s[concatenate ? ((r % _n) * g + r / _n) * _cout + c : r * _cout + c] = TensorPrimitives.Sum(cot.Data.AsSpan((r * _cout + c) * p, p));
+        for (int r = 0; r < rows * _cout; r++) s[r] = TensorPrimitives.Sum(cot.Data.AsSpan(r * p, p));
         return s;
     }
 

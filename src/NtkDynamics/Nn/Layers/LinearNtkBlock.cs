@@ -1,10 +1,10 @@
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
 /// Linear layer's NTK block. With input x_i (in) and cotangent g_r (out) for row r = (a, i):
-/// weight: s_w² (x_i·x_j)(g_r·g_s); bias: s_b² (g_r·g_s).
+/// weight: s_w² (x_i·x_j)(g_r·g_s); bias (when there is one): s_b² (g_r·g_s).
 /// </summary>
 internal sealed class LinearNtkBlock : INtkBlock
 {
@@ -13,23 +13,24 @@ internal sealed class LinearNtkBlock : INtkBlock
     private readonly double[] _xx; // (n, n): x_i·x_j in float64
     private float[] _gg = [];
 
-    public LinearNtkBlock(Linear layer, int n)
+    /// <summary>For the input <paramref name="x"/> (n, in) of the eNTK's forward pass.</summary>
+    public LinearNtkBlock(Linear layer, Tensor x, int n)
     {
         _layer = layer; _n = n;
-        var x = layer.Input;
         var xd = Array.ConvertAll(x.Data, v => (double)v);
         _xx = new double[n * n];
         Blas.Gemm(false, true, n, n, layer.In, 1.0, xd, layer.In, xd, layer.In, 0.0, _xx, n);
     }
 
-    public string WeightName => _layer.Weight.Name;
-    public string BiasName => _layer.Bias.Name;
+    public IReadOnlyList<string> ParameterNames => _layer.Parameters.Select(p => p.Name).ToArray();
     public string Method => "dense";
     public long CachedFloats => 2L * _n * _n;
 
     // g1: (R1, out), g2: (R2, out); gg = g1 g2ᵀ (R1, R2), row r = a*n + i; for the trace gg = Σ_a g_a g_aᵀ (n, n).
-    public void AddGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] weightGram, double[] biasGram)
+    public void AddGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[][] grams)
     {
+        double[] weightGram = grams[0];
+        double[]? biasGram = _layer.Bias is null ? null : grams[1];
         Tensor cotangents1 = c1.Values, cotangents2 = c2.Values;
         int r1 = cotangents1.Shape[0], r2 = cotangents2.Shape[0], outF = _layer.Out, n = _n;
         if (kind == GramKind.Trace)
@@ -51,7 +52,7 @@ internal sealed class LinearNtkBlock : INtkBlock
             {
                 double gg = _gg[a * r2 + b];
                 weightGram[a * r2 + b] += sw2 * _xx[(a % n) * n + b % n] * gg;
-                biasGram[a * r2 + b] += sb2 * gg;
+                if (biasGram is not null) biasGram[a * r2 + b] += sb2 * gg;
             }
     }
 }

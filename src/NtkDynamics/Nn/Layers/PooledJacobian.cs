@@ -1,9 +1,9 @@
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
-/// A Conv2d's per-sample weight Jacobian rows from pooled output cotangents (<see cref="OutputCotangents.Pooled"/>): a row
+/// A Conv2d's per-sample weight Jacobian rows from pooled output cotangents (<see cref="OutputCotangents.IsPooled"/>): a row
 /// sums one patch row per pooled value, J_r[c, :] = Σ_q V_r[c, q] A_i[src(i, c, q), :], a quarter of the dense D_r A_iᵀ.
 /// The patch rows are in (kh, kw, ci) order, a permutation of the weight's columns that no Gram sees. With Cin a multiple
 /// of <see cref="GatherGemm"/>'s width each kernel row's k·Cin columns are read straight from the sample's padded
@@ -20,10 +20,11 @@ internal sealed unsafe class PooledJacobian
     private float[]? _hwc;  // (n, H + 2 pad, W + 2 pad, Cin): the padded input channels-last (segmented)
     private float[]? _rows; // (n, P, Kp): every sample's patch rows (not segmented), when they fit the budget
 
-    /// <summary>Plans for the input of <paramref name="conv"/>'s last forward pass (n samples); caches stay under <paramref name="budgetFloats"/>.</summary>
-    public PooledJacobian(Conv2d conv, int samples, long budgetFloats)
+    /// <summary>Plans for <paramref name="conv"/>'s input <paramref name="x"/> (n, Cin, H, W) in the eNTK's forward pass; caches stay
+    /// under <paramref name="budgetFloats"/>.</summary>
+    public PooledJacobian(Conv2d conv, Tensor x, long budgetFloats)
     {
-        _conv = conv; _x = conv.Input; _n = samples; _budget = budgetFloats;
+        _conv = conv; _x = x; _n = x.Shape[0]; _budget = budgetFloats;
         var os = conv.OutputShape(_x.Shape);
         _p = os[2] * os[3];
         _segmented = conv.InChannels % GatherGemm.ColumnMultiple == 0;
@@ -40,15 +41,15 @@ internal sealed unsafe class PooledJacobian
     // oc: values (R, Cout, Q), sources (n, Cout, Q); j: (R, cn, Kp) rows t*n + i, or (n, g, cn, Kp) when g > 1 (the trace's
     // concatenated logits). For each sample i, channel c and up to 5 of its rows t at a time:
     //   J[(t, i), c - c0, :] = Σ_q V[t*n + i, c, q] A_i[src(i, c, q), :]
-    // Segmented: each kernel row's k·Cin columns straight from the padded channels-last input; else from A_i (Im2Row).
+    // Segmented: each kernel row's kw·Cin columns straight from the padded channels-last input; else from A_i (Im2Row).
     public void Build(OutputCotangents oc, int c0, int cn, int g, float[] j)
     {
         const int T = GatherGemm.T;
         int rows = oc.Rows, perSample = rows / _n, q = oc.Values.Shape[2], kp = _kp, n = _n, cout = _conv.OutChannels, pk = _p * kp;
-        int kk = _conv.Kernel, wo = _x.Shape[3] + 2 * _conv.Padding - kk + 1, plane = _conv.PaddedPlane(_x);
-        int parts = _segmented ? kk : 1, width = _segmented ? kk * _conv.InChannels : kp, rowStride = (wo + kk - 1) * _conv.InChannels;
+        int cin = _conv.InChannels, wp = _x.Shape[3] + 2 * _conv.Window.PadW, wo = (wp - _conv.Window.KernelW) / _conv.Window.StrideW + 1, plane = _conv.PaddedPlane(_x);
+        int parts = _segmented ? _conv.Window.KernelH : 1, width = _segmented ? _conv.Window.KernelW * cin : kp, rowStride = wp * cin;
         // Columns per pass: that block of all the sample's patch rows (padded pixels or P of them) stays within 256 KiB of cache.
-        int sources = _segmented ? plane / _conv.InChannels : _p;
+        int sources = _segmented ? plane / cin : _p;
         int block = Math.Clamp((1 << 16) / sources / GatherGemm.ColumnMultiple * GatherGemm.ColumnMultiple, GatherGemm.ColumnMultiple, width);
         if (_segmented) _hwc ??= ChannelsLast();
         else if (_rows is null && (long)n * pk <= _budget) _rows = PatchRows();
@@ -57,7 +58,7 @@ internal sealed unsafe class PooledJacobian
         int[] src = oc.Sources!;
         // Where each position's first source row starts in the sample's cache: its kernel-row segment (segmented), or its patch row.
         var at = new int[_p];
-        for (int p = 0; p < _p; p++) at[p] = _segmented ? p / wo * rowStride + p % wo * _conv.InChannels : p * kp;
+        for (int p = 0; p < _p; p++) at[p] = _segmented ? p / wo * _conv.Window.StrideH * rowStride + p % wo * _conv.Window.StrideW * cin : p * kp;
         // Per thread, without a cache: one sample's patch rows.
         Parallel.For(0, n, TensorMath.Options((long)rows * cn * q * kp), () => cached is null ? new float[pk] : [], (i, _, own) =>
         {

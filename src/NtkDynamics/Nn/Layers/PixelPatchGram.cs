@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using NtkDynamics.Tensors;
 
-namespace NtkDynamics.Nn;
+namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
 /// The Gram of a same-padded Conv2d's patches over all samples, from the Gram of its input pixels: a patch is k x k pixels
@@ -11,7 +11,7 @@ namespace NtkDynamics.Nn;
 internal static class PixelPatchGram
 {
     /// <summary>Whether the output plane is the input plane (stride 1, padding (k - 1) / 2), as this needs.</summary>
-    public static bool Supports(Conv2d conv) => conv.Kernel % 2 == 1 && conv.Padding == conv.Kernel / 2;
+    public static bool Supports(Conv2d conv) => conv.IsSquareUnitStride && conv.Window.KernelH % 2 == 1 && conv.Window.PadH == conv.Window.KernelH / 2;
 
     // x (n, Cin, H, W) -> s (nP, nP), P = H·W, row i·P + y·W + x; float32. Only the sample blocks (i, j ≥ i) unless `full`
     // (then the lower ones are their transposes).
@@ -21,7 +21,7 @@ internal static class PixelPatchGram
     // its own sample's rows or leaves the image (then the mask is zero).
     public static float[] Compute(Conv2d conv, Tensor x, bool full = true)
     {
-        int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Padding, kk = conv.Kernel, p = h * w, np = n * p;
+        int n = x.Shape[0], cin = conv.InChannels, h = x.Shape[2], w = x.Shape[3], pad = conv.Window.PadH, kk = conv.Window.KernelH, p = h * w, np = n * p;
         // Every entry of pixels, s and the part of the band that is read is written below: no need to zero them first.
         var pixels = GC.AllocateUninitializedArray<float>(np * cin);
         float[] xd = x.Data;

@@ -1,0 +1,291 @@
+using NtkDynamics.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace NtkDynamics.Nn.Layers;
+
+/// <summary>
+/// kh x kw convolution with a stride and zero padding, bias optional: y = s_w (W * x) + s_b b, W [Cout, Cin, kh, kw] (OIHW, as
+/// PyTorch), Ho = ⌊(H + 2 ph - kh) / sh⌋ + 1. Computed as im2col + GEMM over chunks of samples, so the GEMMs are large and the
+/// patch buffer stays bounded.
+/// </summary>
+public sealed class Conv2d : WeightLayer, INtkLayer
+{
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public Window2d Window { get; }
+
+    // Scratch of the im2col GEMMs, per calling thread (a pass's state would hold one per layer: 20 convolutions of up to 128 MB).
+    [ThreadStatic] private static float[]? t_cols, t_tmp;
+
+    /// <summary>Rows of the patch matrix: Cin * kh * kw (the fan-in).</summary>
+    public int PatchSize => InChannels * Window.KernelH * Window.KernelW;
+
+    public override int FanIn => PatchSize;
+
+    /// <summary>A k x k convolution, stride 1 unless given, with padding <paramref name="padding"/> on every side.</summary>
+    public Conv2d(int inChannels, int outChannels, int kernel, int padding, int stride = 1, bool bias = true)
+        : this(inChannels, outChannels, (kernel, kernel), (stride, stride), (padding, padding), bias) { }
+
+    public Conv2d(int inChannels, int outChannels, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool bias = true)
+        : this(inChannels, outChannels, new Window2d(kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W), bias) { }
+
+    public Conv2d(int inChannels, int outChannels, Window2d window, bool bias = true)
+        : base([Math.Max(1, outChannels), Math.Max(1, inChannels), Math.Max(1, window.KernelH), Math.Max(1, window.KernelW)], bias)
+    {
+        window.Check($"Conv2d({inChannels} -> {outChannels})");
+        if (inChannels < 1 || outChannels < 1) throw new ArgumentException($"Conv2d: channels must be >= 1, got {inChannels} -> {outChannels}");
+        InChannels = inChannels; OutChannels = outChannels; Window = window;
+    }
+
+    /// <summary>A square kernel, stride 1, the same padding on both axes: what the eNTK's fastest kernels need.</summary>
+    public bool IsSquareUnitStride => Window.IsSquareUnitStride;
+
+    public override int[] OutputShape(int[] s)
+    {
+        if (s.Length != 4 || s[1] != InChannels || !Window.Fits(s[2], s[3]))
+            throw ShapeError($"[N, {InChannels}, H, W] with H >= {Window.KernelH - 2 * Window.PadH}, W >= {Window.KernelW - 2 * Window.PadW}", s);
+        return [s[0], OutChannels, Window.OutH(s[2]), Window.OutW(s[3])];
+    }
+
+    /// <summary>Samples per GEMM chunk: about 8192 output positions, at most 32M floats of patches.</summary>
+    public int ChunkSize(int n, int positions) =>
+        Math.Clamp(Math.Min((8192 + positions - 1) / positions, (1 << 25) / Math.Max(1, PatchSize * positions)), 1, Math.Max(1, n));
+
+    // x: (N, Cin, H, W) -> y: (N, Cout, Ho, Wo). Per chunk of cs samples:
+    // cols (K, cs*P) = im2col(x[n0..n0+cs]); tmp (Cout, cs*P) = W (Cout, K) · cols; y[n0+s, c, :] = s_w tmp[c, s*P..] + s_b b[c].
+    public override Tensor Forward(NodeState state, Tensor x)
+    {
+        var os = OutputShape(x.Shape);
+        var y = Tensor.ReuseUninitialized(ref state.OutputBuffer, os); // every entry is written below
+        int n = os[0], p = os[2] * os[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
+        var cols = Scratch(ref t_cols, k * cs * p);
+        var tmp = Scratch(ref t_tmp, cout * cs * p);
+        for (int n0 = 0; n0 < n; n0 += cs)
+        {
+            int m = Math.Min(cs, n - n0);
+            Im2Col(x, n0, m, cols);
+            Blas.Gemm(false, false, cout, m * p, k, Scales.WeightMultiplier, Weight.Value.Data, k, cols, m * p, 0f, tmp, m * p);
+            float[] yd = y.Data, b = Bias?.Value.Data ?? [];
+            float sb = Scales.BiasMultiplier;
+            Parallel.For(0, cout, TensorMath.Options((long)cout * m * p), c =>
+            {
+                float bc = b.Length > 0 ? sb * b[c] : 0f;
+                for (int s = 0; s < m; s++)
+                    TensorPrimitives.Add(tmp.AsSpan(c * m * p + s * p, p), bc, yd.AsSpan(((n0 + s) * cout + c) * p, p));
+            });
+        }
+        return y;
+    }
+
+    // dy: (N, Cout, Ho, Wo). Per chunk: dyc (Cout, cs*P) gathered from dy; dW += s_w dyc · colsᵀ; db += s_b Σ dyc;
+    // dcols (K, cs*P) = s_w Wᵀ · dyc; dx[n0..] = col2im(dcols).
+    public override Tensor? Backward(NodeState state, Tensor gradOutput, Gradients? gradients, bool inputGradient)
+    {
+        var x = state.Input;
+        int n = gradOutput.Shape[0], p = gradOutput.Shape[2] * gradOutput.Shape[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
+        if (gradients is not null) CheckBatch(gradOutput, state);
+        var dx = inputGradient ? Tensor.ReuseUninitialized(ref state.GradientBuffer, [n, .. x.Shape.AsSpan(1)]) : null; // col2im writes it all
+        var cols = Scratch(ref t_cols, k * cs * p);
+        var tmp = Scratch(ref t_tmp, cout * cs * p);
+        for (int n0 = 0; n0 < n; n0 += cs)
+        {
+            int m = Math.Min(cs, n - n0);
+            GatherCotangents(gradOutput, n0, m, tmp);
+            if (gradients is not null)
+            {
+                Im2Col(x, n0, m, cols);
+                Blas.Gemm(false, true, cout, k, m * p, Scales.WeightMultiplier, tmp, m * p, cols, m * p, 1f, gradients.Of(Weight).Data, k);
+                if (Bias is not null)
+                {
+                    var db = gradients.Of(Bias).Data;
+                    for (int c = 0; c < cout; c++) db[c] += Scales.BiasMultiplier * TensorPrimitives.Sum(tmp.AsSpan(c * m * p, m * p));
+                }
+            }
+            if (dx is null) continue;
+            Blas.Gemm(true, false, k, m * p, cout, Scales.WeightMultiplier, Weight.Value.Data, k, tmp, m * p, 0f, cols, m * p);
+            Col2Im(cols, n0, m, dx);
+        }
+        return dx;
+    }
+
+    private static float[] Scratch(ref float[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(length);
+        return buffer;
+    }
+
+    /// <summary>dy[n0..n0+m] (m, Cout, P) -> dst (Cout, m*P): the cotangent as the GEMMs want it.</summary>
+    internal void GatherCotangents(Tensor dy, int n0, int m, float[] dst)
+    {
+        int cout = OutChannels, p = dy.Shape[2] * dy.Shape[3];
+        float[] g = dy.Data;
+        Parallel.For(0, cout, TensorMath.Options((long)cout * m * p), c =>
+        {
+            for (int s = 0; s < m; s++)
+                g.AsSpan(((n0 + s) * cout + c) * p, p).CopyTo(dst.AsSpan(c * m * p + s * p, p));
+        });
+    }
+
+    /// <summary>x[n0..n0+m] -> cols (K, m*P): row ci*kh*kw + i*kw + j, column s*P + oh*Wo + ow holds
+    /// x[n0+s, ci, oh*sh + i - ph, ow*sw + j - pw] (0 outside).</summary>
+    internal void Im2Col(Tensor x, int n0, int m, float[] cols)
+    {
+        int cin = InChannels, h = x.Shape[2], w = x.Shape[3], kh = Window.KernelH, kw = Window.KernelW;
+        int ho = Window.OutH(h), wo = Window.OutW(w), p = ho * wo, rows = cin * kh * kw;
+        bool same = SamePlane(h, w, ho, wo);
+        float[] xd = x.Data;
+        Parallel.For(0, rows, TensorMath.Options((long)rows * m * p), r =>
+        {
+            int ci = r / (kh * kw), i = r / kw % kh, j = r % kw;
+            for (int s = 0; s < m; s++)
+            {
+                var dst = cols.AsSpan(r * m * p + s * p, p);
+                var plane = xd.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
+                if (same) PatchRowSamePadding(plane, dst, h, w, i - Window.PadH, j - Window.PadW);
+                else PatchRow(plane, dst, h, w, ho, wo, i - Window.PadH, j - Window.PadW);
+            }
+        });
+    }
+
+    // Stride 1 and an output plane as large as the input ("same" padding): patch rows are shifted copies of whole planes.
+    private bool SamePlane(int h, int w, int ho, int wo) => Window.StrideH == 1 && Window.StrideW == 1 && ho == h && wo == w;
+
+    /// <summary>
+    /// x[sample] -> rows (P, ld): row oh*Wo + ow holds the patch in (i, j, ci) order, a permutation of <see cref="Im2Col"/>'s
+    /// rows that keeps every Gram of patches, then zeros up to ld; written from <paramref name="offset"/>.
+    /// <paramref name="padded"/> (<see cref="PaddedPlane"/> floats) is scratch.
+    /// </summary>
+    internal void Im2Row(Tensor x, int sample, float[] rows, int ld, float[] padded, long offset = 0)
+    {
+        int cin = InChannels, wp = x.Shape[3] + 2 * Window.PadW, ho = (x.Shape[2] + 2 * Window.PadH - Window.KernelH) / Window.StrideH + 1, wo = (wp - Window.KernelW) / Window.StrideW + 1;
+        ChannelsLastPadded(x, sample, padded);
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+            {
+                var row = rows.AsSpan((int)(offset + (oh * wo + ow) * ld), ld);
+                for (int i = 0; i < Window.KernelH; i++)
+                    padded.AsSpan(((oh * Window.StrideH + i) * wp + ow * Window.StrideW) * cin, Window.KernelW * cin).CopyTo(row[(i * Window.KernelW * cin)..]);
+                row[PatchSize..].Clear();
+            }
+    }
+
+    /// <summary>Floats of one sample's input channels-last with its zero padding: (H + 2 ph)(W + 2 pw) Cin.</summary>
+    internal int PaddedPlane(Tensor x) => (x.Shape[2] + 2 * Window.PadH) * (x.Shape[3] + 2 * Window.PadW) * InChannels;
+
+    /// <summary>x[sample] (Cin, H, W) -> dst (H + 2 ph, W + 2 pw, Cin), zero in the padding: a patch's kernel row is then
+    /// kw·Cin contiguous floats.</summary>
+    internal void ChannelsLastPadded(Tensor x, int sample, Span<float> dst)
+    {
+        int cin = InChannels, h = x.Shape[2], w = x.Shape[3], wp = w + 2 * Window.PadW;
+        var plane = x.Data.AsSpan(sample * cin * h * w, cin * h * w);
+        dst[..PaddedPlane(x)].Clear();
+        for (int ci = 0; ci < cin; ci++)
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++) dst[((y + Window.PadH) * wp + xx + Window.PadW) * cin + ci] = plane[(ci * h + y) * w + xx];
+    }
+
+    // dst (ho, wo)[oh, ow] = plane[oh·sh + dh, ow·sw + dw], zero outside: the general case, one row at a time.
+    private void PatchRow(Span<float> plane, Span<float> dst, int h, int w, int ho, int wo, int dh, int dw)
+    {
+        int sw = Window.StrideW;
+        int lo = Math.Clamp((-dw + sw - 1) / sw, 0, wo), hi = Math.Clamp((w - 1 - dw) / sw + 1, lo, wo); // columns inside
+        if (w - 1 - dw < 0) hi = lo;
+        for (int oh = 0; oh < ho; oh++)
+        {
+            int ih = oh * Window.StrideH + dh;
+            var row = dst.Slice(oh * wo, wo);
+            if ((uint)ih >= (uint)h || hi <= lo) { row.Clear(); continue; }
+            row[..lo].Clear();
+            if (sw == 1) plane.Slice(ih * w + lo + dw, hi - lo).CopyTo(row[lo..hi]);
+            else
+                for (int ow = lo; ow < hi; ow++) row[ow] = plane[ih * w + ow * sw + dw];
+            row[hi..].Clear();
+        }
+    }
+
+    // The same for a same-padded plane (stride 1, Ho = H, Wo = W): the valid rows are one contiguous block of the plane
+    // shifted by dh*w + dw, copied at once; the |dw| columns that wrapped around a row edge are then zeroed.
+    private static void PatchRowSamePadding(Span<float> plane, Span<float> dst, int h, int w, int dh, int dw)
+    {
+        int ohStart = Math.Max(0, -dh), ohEnd = Math.Min(h, h - dh);
+        dst[..(ohStart * w)].Clear();
+        dst[(Math.Max(ohStart, ohEnd) * w)..].Clear();
+        if (ohEnd <= ohStart) return;
+        int srcStart = (ohStart + dh) * w + dw, length = (ohEnd - ohStart) * w, dstStart = ohStart * w;
+        int front = Math.Max(0, -srcStart), back = Math.Max(0, srcStart + length - h * w);
+        plane.Slice(srcStart + front, length - front - back).CopyTo(dst.Slice(dstStart + front));
+        dst.Slice(dstStart, front).Clear();
+        dst.Slice(dstStart + length - back, back).Clear();
+        for (int oh = ohStart; oh < ohEnd; oh++)
+        {
+            var row = dst.Slice(oh * w, w);
+            if (dw < 0) row[..Math.Min(w, -dw)].Clear();
+            else if (dw > 0) row[Math.Max(0, w - dw)..].Clear();
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n0+s] = Σ over patch rows of cols scattered back (overwrites those samples).</summary>
+    private void Col2Im(float[] cols, int n0, int m, Tensor dx)
+    {
+        int cin = InChannels, h = dx.Shape[2], w = dx.Shape[3], kh = Window.KernelH, kw = Window.KernelW;
+        int ho = Window.OutH(h), wo = Window.OutW(w), p = ho * wo;
+        bool same = SamePlane(h, w, ho, wo);
+        float[] d = dx.Data;
+        Parallel.For(0, m * cin, TensorMath.Options((long)m * cin * kh * kw * p), sc =>
+        {
+            int s = sc / cin, ci = sc % cin;
+            var plane = d.AsSpan(((n0 + s) * cin + ci) * h * w, h * w);
+            plane.Clear();
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++)
+                {
+                    var src = cols.AsSpan(((ci * kh + i) * kw + j) * m * p + s * p, p);
+                    if (same) AddPatchRowSamePadding(src, plane, h, w, i - Window.PadH, j - Window.PadW);
+                    else AddPatchRow(src, plane, h, w, ho, wo, i - Window.PadH, j - Window.PadW);
+                }
+        });
+    }
+
+    // plane[oh·sh + dh, ow·sw + dw] += src[oh, ow], dropping what fell outside: the adjoint of PatchRow.
+    private void AddPatchRow(Span<float> src, Span<float> plane, int h, int w, int ho, int wo, int dh, int dw)
+    {
+        int sw = Window.StrideW;
+        int lo = Math.Clamp((-dw + sw - 1) / sw, 0, wo), hi = Math.Clamp((w - 1 - dw) / sw + 1, lo, wo);
+        if (w - 1 - dw < 0 || hi <= lo) return;
+        for (int oh = 0; oh < ho; oh++)
+        {
+            int ih = oh * Window.StrideH + dh;
+            if ((uint)ih >= (uint)h) continue;
+            if (sw == 1)
+            {
+                var to = plane.Slice(ih * w + lo + dw, hi - lo);
+                TensorPrimitives.Add(to, src.Slice(oh * wo + lo, hi - lo), to);
+            }
+            else
+                for (int ow = lo; ow < hi; ow++) plane[ih * w + ow * sw + dw] += src[oh * wo + ow];
+        }
+    }
+
+    // The adjoint of PatchRowSamePadding: zero the wrapped columns of src (they belong to the padding; src is scratch),
+    // then add the valid rows as one block.
+    private static void AddPatchRowSamePadding(Span<float> src, Span<float> plane, int h, int w, int dh, int dw)
+    {
+        int ohStart = Math.Max(0, -dh), ohEnd = Math.Min(h, h - dh);
+        if (ohEnd <= ohStart) return;
+        for (int oh = ohStart; oh < ohEnd; oh++)
+        {
+            var row = src.Slice(oh * w, w);
+            if (dw < 0) row[..Math.Min(w, -dw)].Clear();
+            else if (dw > 0) row[Math.Max(0, w - dw)..].Clear();
+        }
+        int dstStart = (ohStart + dh) * w + dw, length = (ohEnd - ohStart) * w, srcStart = ohStart * w;
+        int front = Math.Max(0, -dstStart), back = Math.Max(0, dstStart + length - h * w);
+        var to = plane.Slice(dstStart + front, length - front - back);
+        TensorPrimitives.Add(to, src.Slice(srcStart + front, length - front - back), to);
+    }
+
+    /// <inheritdoc/>
+    public INtkBlock NtkBlock(NodeState state, NtkPlan plan) => new Conv2dNtkBlock(this, state.Input, plan);
+
+    public override string Describe() => $"Conv2d({InChannels} -> {OutChannels}, {Window}{(Bias is null ? ", no bias" : "")})";
+}
