@@ -21,15 +21,15 @@ internal static class EntkCommand
     private sealed record Args(
         string? Model, int Width, string? Hidden, string Parametrisation, ulong Seed, int? Classes, int? ImageSize, int? Channels,
         string? Checkpoint, string? Probe, string? Labels, string? Data, int ProbeSize,
-        string Kind, int? Logit, double BudgetGib, string Method, string? Out, string? PerLayer);
+        string Kind, int? Logit, double BudgetGib, string Method, string? Out, string? PerLayer, bool NoFusion, bool ProbeStatistics);
 
     /// <summary>Probe images (n, ...) and their labels when known.</summary>
     private sealed record ProbeBatch(Tensor Images, int[]? Labels, string Source);
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "architecture to build: cnn (the paper's CNN) or mlp" };
-        var width = new Option<int>("--width") { Description = "CNN channels, or the MLP's hidden size when --hidden is not given", DefaultValueFactory = _ => 32 };
+        var model = new Option<string?>("--model") { Description = "architecture to build: cnn (the paper's CNN), mlp or resnet18 (the CIFAR ResNet-18)" };
+        var width = new Option<int>("--width") { Description = "CNN channels, ResNet-18's nf (20: the reduced one), or the MLP's hidden size when --hidden is not given", DefaultValueFactory = _ => 32 };
         var hidden = new Option<string?>("--hidden") { Description = "MLP hidden sizes, comma-separated (default: width,width)" };
         var par = new Option<string>("--parametrisation") { Description = "standard, kaiming or ntk (also how a checkpoint's weights are used)", DefaultValueFactory = _ => "standard" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation and of the probe drawn from --data", DefaultValueFactory = _ => 0 };
@@ -47,14 +47,18 @@ internal static class EntkCommand
         var method = new Option<string>("--method") { Description = "convolution blocks: auto (count flops per layer), patch-gram or per-sample", DefaultValueFactory = _ => "auto" };
         var output = new Option<string?>("--out") { Description = "write the kernel here (.npy, float64)" };
         var perLayer = new Option<string?>("--per-layer") { Description = "write each parameter's block into this folder (<name>.npy, float64)" };
+        var noFusion = new Option<bool>("--no-fusion") { Description = "every node runs its own backward (no pooled cotangents for Conv2d -> ReLU -> max pool): the same kernel, slower" };
+        var probeStatistics = new Option<bool>("--probe-statistics") { Description = "BatchNorm normalises by the probe's own batch statistics, held constant (default: its running statistics, as model.eval())" };
         var cmd = new Command("entk", "Compute a model's empirical NTK on a probe, write it as .npy and print its metrics")
         {
             model, width, hidden, par, seed, classes, imageSize, channels, checkpoint, probe, labels, data, probeSize, kind, logit, budget, method, output, perLayer,
+            noFusion, probeStatistics,
         };
         cmd.SetAction(r => Run(new Args(
             r.GetValue(model), r.GetValue(width), r.GetValue(hidden), r.GetValue(par)!, r.GetValue(seed), r.GetValue(classes),
             r.GetValue(imageSize), r.GetValue(channels), r.GetValue(checkpoint), r.GetValue(probe), r.GetValue(labels), r.GetValue(data),
-            r.GetValue(probeSize), r.GetValue(kind)!, r.GetValue(logit), r.GetValue(budget), r.GetValue(method)!, r.GetValue(output), r.GetValue(perLayer))));
+            r.GetValue(probeSize), r.GetValue(kind)!, r.GetValue(logit), r.GetValue(budget), r.GetValue(method)!, r.GetValue(output), r.GetValue(perLayer),
+            r.GetValue(noFusion), r.GetValue(probeStatistics))));
         return cmd;
     }
 
@@ -78,7 +82,7 @@ internal static class EntkCommand
                 : $"--classes: the model has {k} classes but the probe from {a.Data} has label {given[stray]}");
         if (kind == NtkKind.Logit && (uint)logit >= (uint)k) throw new InputException($"--logit: {logit} is not a logit of a model with {k} outputs");
 
-        var options = new NtkOptions(kind, logit, (long)(a.BudgetGib * (1L << 30)), a.Method);
+        var options = new NtkOptions(kind, logit, (long)(a.BudgetGib * (1L << 30)), a.Method, Fuse: !a.NoFusion, ProbeBatchStatistics: a.ProbeStatistics);
         var watch = Stopwatch.StartNew();
         var kernel = EmpiricalNtk.Compute(model, probe, options);
         double seconds = watch.Elapsed.TotalSeconds;
@@ -145,16 +149,17 @@ internal static class EntkCommand
         int classes = a.Classes ?? dataClasses ?? 10;
         switch (a.Model)
         {
-            case "cnn":
+            case "cnn" or "resnet18":
                 if (a.Hidden is not null) throw new InputException("--hidden: only for --model mlp");
-                return ModelSpec.Cnn(a.Width, a.Channels ?? (image ? probe.Shape[1] : 3), a.ImageSize ?? (image ? probe.Shape[2] : 32), classes).Build(par, a.Seed);
+                int channels = a.Channels ?? (image ? probe.Shape[1] : 3), size = a.ImageSize ?? (image ? probe.Shape[2] : 32);
+                return (a.Model == "cnn" ? ModelSpec.Cnn(a.Width, channels, size, classes) : ModelSpec.ResNet18(a.Width, channels, size, classes)).Build(par, a.Seed);
             case "mlp":
                 if (a.Channels is not null) throw new InputException("--channels: only for --model cnn (an MLP takes the probe's features)");
                 return ModelSpec.Mlp([Tensor.Count(probe.Shape.AsSpan(1))], ParseHidden(a.Hidden, a.Width), classes).Build(par, a.Seed);
             case null:
-                throw new InputException("entk: give the model as --model cnn|mlp or --checkpoint FILE.safetensors");
+                throw new InputException("entk: give the model as --model cnn|mlp|resnet18 or --checkpoint FILE.safetensors");
             default:
-                throw new InputException($"--model: '{a.Model}' is not a model (expected cnn or mlp)");
+                throw new InputException($"--model: '{a.Model}' is not a model (expected cnn, mlp or resnet18)");
         }
     }
 
@@ -216,8 +221,10 @@ internal static class EntkCommand
         Console.WriteLine($"condition number    {s.ConditionNumber:G4}");
         Console.WriteLine($"label alignment     {Alignment(kernel, batch.Labels)}");
         Console.WriteLine("trace share per layer:");
-        foreach (var (layer, block) in kernel.PerLayer())
-            Console.WriteLine($"  {layer,-8} {100 * Kernels.Trace(block) / trace,6:F2} %");
+        var layers = kernel.PerLayer();
+        int width = Math.Max(8, layers.Keys.Max(l => l.Length));
+        foreach (var (layer, block) in layers)
+            Console.WriteLine($"  {layer.PadRight(width)} {100 * Kernels.Trace(block) / trace,6:F2} %");
     }
 
     /// <summary>Centred (CKA) and uncentred alignment with the label kernel, or why there is none.</summary>

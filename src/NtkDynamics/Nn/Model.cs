@@ -54,7 +54,8 @@ public sealed class Model
     {
         Description = description;
         _factory = factory;
-        var order = Graph.Sort(description, nodes, output);
+        foreach (var n in nodes) Graph.CheckArity(description, n);
+        var order = Graph.Sort(description, nodes, n => n.Name, n => n.Inputs, output);
         var built = new List<Node> { new(InputName, new GraphInput(inputShape), 0) };
         _byName = new() { [InputName] = built[0] };
         foreach (var spec in order)
@@ -68,7 +69,7 @@ public sealed class Model
         foreach (var node in built)
         {
             foreach (var input in node.Inputs) consumers[input].Add(node);
-            node.OutputShape = Graph.Shape(description, node);
+            node.OutputShape = Graph.Shape(description, node.Name, node.Layer, node.Inputs.Select(i => i.OutputShape));
         }
         foreach (var node in built) node.Consumers = consumers[node];
         Nodes = built;

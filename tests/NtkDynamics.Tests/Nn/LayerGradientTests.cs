@@ -199,7 +199,7 @@ public class LayerGradientTests
             var mean = ((BatchNorm.State)frozen).Mean;
             var inv = ((BatchNorm.State)frozen).InvStd;
             mean.CopyTo(bn.RunningMean.Value.Data, 0);
-            for (int c = 0; c < bn.Channels; c++) bn.RunningVar.Value.Data[c] = (float)(1 / ((double)inv[c] * inv[c]) - BatchNorm.Epsilon);
+            for (int c = 0; c < bn.Channels; c++) bn.RunningVar.Value.Data[c] = (float)(1 / ((double)inv[c] * inv[c]) - bn.Epsilon);
             var (eval, ye) = Run(bn, Mode.Eval, x);
             for (int i = 0; i < y.Length; i++) Assert.Equal(y.Data[i], ye.Data[i], 1e-4);
             var de = bn.Backward(eval, Random(101, y.Shape), null)[0]!;

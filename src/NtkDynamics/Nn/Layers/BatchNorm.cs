@@ -4,18 +4,24 @@ namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
 /// Batch normalisation over the channels of (N, C, ...) as PyTorch's BatchNorm2d (N, C, H, W) and BatchNorm1d ((N, C) or
-/// (N, C, L)): y = γ (x - μ_c) / √(σ²_c + ε) + β, ε = 1e-5, momentum 0.1.
+/// (N, C, L)): y = γ (x - μ_c) / √(σ²_c + ε) + β, by default ε = 1e-5 and momentum 0.1 (PyTorch's).
 /// - <see cref="Mode.Train"/>: μ, σ² are the batch's (σ² biased), and the running statistics move:
-///   running_mean ← 0.9 running_mean + 0.1 μ, running_var ← 0.9 running_var + 0.1 σ² M / (M - 1) (unbiased; M = N·H·W);
+///   running_mean ← (1 - m) running_mean + m μ, running_var ← (1 - m) running_var + m σ² M / (M - 1) (unbiased; M = N·H·W);
 ///   num_batches_tracked counts the updates. The backward differentiates through μ and σ².
 /// - <see cref="Mode.Eval"/>: the running statistics (the eNTK's default).
 /// - <see cref="Mode.FrozenBatchStatistics"/>: the batch's statistics, held constant (no update, no derivative through them).
 /// </summary>
 public sealed class BatchNorm : UnaryLayer, INtkLayer
 {
-    public const double Epsilon = 1e-5, Momentum = 0.1;
+    public const double DefaultEpsilon = 1e-5, DefaultMomentum = 0.1;
 
     public int Channels { get; }
+
+    /// <summary>ε, added to the variance.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>The running statistics' momentum m.</summary>
+    public double Momentum { get; }
 
     /// <summary>2 for BatchNorm2d (N, C, H, W); 1 for BatchNorm1d ((N, C) or (N, C, L)).</summary>
     public int SpatialRank { get; }
@@ -30,11 +36,12 @@ public sealed class BatchNorm : UnaryLayer, INtkLayer
     public BufferTensor RunningVar { get; }
     public BufferTensor BatchesTracked { get; }
 
-    public BatchNorm(int channels, int spatialRank = 2)
+    public BatchNorm(int channels, int spatialRank = 2, double epsilon = DefaultEpsilon, double momentum = DefaultMomentum)
     {
         if (channels < 1) throw new ArgumentException($"BatchNorm: channels must be >= 1, got {channels}");
         if (spatialRank is not (1 or 2)) throw new ArgumentException($"BatchNorm: spatial rank 1 (BatchNorm1d) or 2 (BatchNorm2d), got {spatialRank}");
-        Channels = channels; SpatialRank = spatialRank;
+        if (!(epsilon > 0) || !(momentum is >= 0 and <= 1)) throw new ArgumentException($"BatchNorm: eps must be > 0 and momentum in [0, 1], got {epsilon}, {momentum}");
+        Channels = channels; SpatialRank = spatialRank; Epsilon = epsilon; Momentum = momentum;
         Weight = new Parameter("weight", channels);
         Bias = new Parameter("bias", channels);
         RunningMean = new BufferTensor("running_mean", channels);
