@@ -160,7 +160,7 @@ public class EntkCommandTests : IDisposable
             case "out folder":
                 return (["entk", "--checkpoint", weights, "--image-size", "8", "--probe", probe, "--out", _dir.Path("no/such/k.npy")], "does not exist");
             case "no model":
-                return (["entk", "--probe", probe, "--out", kernel], "--model cnn|mlp or --checkpoint");
+                return (["entk", "--probe", probe, "--out", kernel], "--model cnn|mlp|resnet18 or --checkpoint");
             default:
                 return (["entk", "--model", "cnn", "--out", kernel], "--probe FILE.npy or --data NAME");
         }
