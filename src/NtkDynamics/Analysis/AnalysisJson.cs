@@ -26,7 +26,9 @@ public static class AnalysisJson
 
     /// <summary>
     /// {"sweep", "options", "definitions", "variables", "runs": [{"name", "params", "state", "switches"}], "missing": [{"name", "problem"}],
-    /// "groups": [{"values", "switch", "runs", "stats": {key: {"mean", "se", "n"}}}], "correlations": [{"variable", "quantity", "spearman_rho", "n"}]};
+    /// "groups": [{"values", "switch", "runs", "stats": {key: {"mean", "se", "n"}}}], "correlations": [{"variable", "quantity", "spearman_rho", "n"}],
+    /// "pooled_groups" (as groups, every switch pooled, switch 0), "summaries": [{"values", "runs", "stats": {average_accuracy, forgetting,
+    /// backward_transfer, forward_transfer}, "accuracy_matrix"}], "kernel_forgetting": [{"kernel", "forgetting", "within", "spearman_rho", "n"}]};
     /// also each run's own analysis.json. Returns the sweep's.
     /// </summary>
     public static string WriteSweep(SweepResult s)
@@ -62,27 +64,36 @@ public static class AnalysisJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("groups");
-            foreach (SweepGroup g in s.Groups)
+            Groups(w, "groups", s, s.Groups);
+            Groups(w, "pooled_groups", s, s.PooledGroups);
+            w.WriteStartArray("summaries");
+            foreach (SummaryGroup g in s.Summaries)
             {
                 w.WriteStartObject();
-                w.WriteStartObject("values");
-                for (int i = 0; i < s.Variables.Count; i++) Value(w, s.Variables[i], g.Values[i]);
-                w.WriteEndObject();
-                w.WriteNumber("switch", g.Switch);
-                w.WriteStartArray("runs");
-                foreach (string r in g.Runs) w.WriteStringValue(r);
-                w.WriteEndArray();
-                w.WriteStartObject("stats");
-                foreach (var (key, m) in g.Stats)
+                Values(w, s, g.Values);
+                Strings(w, "runs", g.Runs);
+                Stats(w, g.Stats);
+                w.WriteStartArray("accuracy_matrix");
+                for (int i = 0; i < g.AccuracyMatrix.GetLength(0); i++)
                 {
-                    w.WriteStartObject(key);
-                    Number(w, "mean", m.Mean);
-                    Number(w, "se", m.StandardError);
-                    w.WriteNumber("n", m.N);
-                    w.WriteEndObject();
+                    w.WriteStartArray();
+                    for (int j = 0; j < g.AccuracyMatrix.GetLength(1); j++)
+                        if (double.IsFinite(g.AccuracyMatrix[i, j])) w.WriteNumberValue(g.AccuracyMatrix[i, j]); else w.WriteNullValue();
+                    w.WriteEndArray();
                 }
+                w.WriteEndArray();
                 w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("kernel_forgetting");
+            foreach (QuantityCorrelation c in s.KernelForgetting)
+            {
+                w.WriteStartObject();
+                w.WriteString("kernel", c.Kernel);
+                w.WriteString("forgetting", c.Forgetting);
+                w.WriteString("within", c.Within);
+                Number(w, "spearman_rho", c.Rho);
+                w.WriteNumber("n", c.N);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -99,6 +110,49 @@ public static class AnalysisJson
             w.WriteEndArray();
         });
         return path;
+    }
+
+    private static void Groups(Utf8JsonWriter w, string name, SweepResult s, IReadOnlyList<SweepGroup> groups)
+    {
+        w.WriteStartArray(name);
+        foreach (SweepGroup g in groups)
+        {
+            w.WriteStartObject();
+            Values(w, s, g.Values);
+            w.WriteNumber("switch", g.Switch);
+            Strings(w, "runs", g.Runs);
+            Stats(w, g.Stats);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void Values(Utf8JsonWriter w, SweepResult s, IReadOnlyList<ParamValue> values)
+    {
+        w.WriteStartObject("values");
+        for (int i = 0; i < s.Variables.Count; i++) Value(w, s.Variables[i], values[i]);
+        w.WriteEndObject();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> items)
+    {
+        w.WriteStartArray(name);
+        foreach (string r in items) w.WriteStringValue(r);
+        w.WriteEndArray();
+    }
+
+    private static void Stats(Utf8JsonWriter w, IReadOnlyDictionary<string, MeanSe> stats)
+    {
+        w.WriteStartObject("stats");
+        foreach (var (key, m) in stats)
+        {
+            w.WriteStartObject(key);
+            Number(w, "mean", m.Mean);
+            Number(w, "se", m.StandardError);
+            w.WriteNumber("n", m.N);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
     }
 
     private static void Write(string path, Action<Utf8JsonWriter> body) =>

@@ -16,6 +16,24 @@ public static class AnalysisTables
         [.. s.Groups.Select(g => (IReadOnlyList<object?>)[.. g.Values.Select(v => (object)v.Text), $"{g.Switch}", g.Runs.Count,
             .. SwitchQuantity.Headlines.Select(q => (object)MeanSeText(g.Stats[q.Key], g.Runs.Count))])]);
 
+    /// <summary>One row per group of seeds with every switch pooled: the swept values, the runs, each headline quantity as mean ± SE over (run, switch).</summary>
+    public static Table Pooled(SweepResult s) => new(
+        [.. s.Variables, "runs", "switches", .. SwitchQuantity.Headlines.Select(q => q.Header)],
+        [.. s.PooledGroups.Select(g => (IReadOnlyList<object?>)[.. g.Values.Select(v => (object)v.Text), g.Runs.Count,
+            g.Stats.Values.Max(m => m.N), .. SwitchQuantity.Headlines.Select(q => (object)MeanSeText(g.Stats[q.Key], g.Stats.Values.Max(m => m.N)))])]);
+
+    /// <summary>One row per group of seeds: summary.json's average accuracy, forgetting, BWT and FWT as mean ± SE over the runs.</summary>
+    public static Table Summaries(SweepResult s) => new(
+        [.. s.Variables, "runs", .. SweepSummaries.Metrics.Select(m => m.Header)],
+        [.. s.Summaries.Select(g => (IReadOnlyList<object?>)[.. g.Values.Select(v => (object)v.Text), g.Runs.Count,
+            .. SweepSummaries.Metrics.Select(m => (object)MeanSeText(g.Stats[m.Key], g.Runs.Count))])]);
+
+    /// <summary>ρ of each kernel-change quantity against the old task's accuracy drop: over every switch, then within each value of each swept variable.</summary>
+    public static Table KernelForgetting(SweepResult s) => new(
+        ["samples", .. SweepSummaries.KernelQuantities.Select(k => $"ρ({SwitchQuantity.All.Single(q => q.Key == k).Header}, acc_drop)")],
+        [.. s.KernelForgetting.Where(c => c.Forgetting == "accuracy_drop").GroupBy(c => c.Within).Select(g => (IReadOnlyList<object?>)[g.Key ?? "all",
+            .. SweepSummaries.KernelQuantities.Select(k => g.Single(c => c.Kernel == k)).Select(c => (object)$"{Table.Number(Math.Round(c.Rho, 3))} (n={c.N})")])]);
+
     /// <summary>Spearman's ρ (and the number of samples) of each headline quantity against each correlated variable.</summary>
     public static Table Correlations(SweepResult s) => new(
         ["quantity", .. s.CorrelationVariables.Select(v => $"ρ vs {v}")],

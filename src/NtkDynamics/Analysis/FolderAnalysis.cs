@@ -33,7 +33,10 @@ public static class FolderAnalysis
         }
         SweepResult s = SweepAnalysis.Analyze(SweepData.Load(folder), options);
         var tables = new List<(string, Table)> { ("task switches, mean ± standard error over seeds", AnalysisTables.Groups(s)) };
+        if (s.PooledGroups.Count > 0) tables.Add(("every switch pooled, mean ± standard error over runs and switches", AnalysisTables.Pooled(s)));
+        if (s.Summaries.Count > 0) tables.Add(("runs' summaries, mean ± standard error over seeds", AnalysisTables.Summaries(s)));
         if (s.CorrelationVariables.Count > 0) tables.Add(("Spearman's rank correlation with the swept variables", AnalysisTables.Correlations(s)));
+        if (s.KernelForgetting.Count > 0) tables.Add(("Spearman's ρ: the kernel's change at a switch against the old task's accuracy drop", AnalysisTables.KernelForgetting(s)));
         return new AnalysisOutput(AnalysisJson.WriteSweep(s), tables, [.. s.Missing.Select(m => $"{m.Cell.Name}: left out ({m.Problem})")]);
     }
 }

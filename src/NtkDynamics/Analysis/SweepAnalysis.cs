@@ -15,10 +15,15 @@ public sealed record SweepGroup(IReadOnlyList<ParamValue> Values, int Switch, IR
 /// <summary>Spearman's ρ between a swept variable and a quantity over every (run, switch) where both are finite.</summary>
 public sealed record RankCorrelation(string Variable, string Quantity, double Rho, int N);
 
-/// <summary>The task-switch analysis of a whole sweep.</summary>
+/// <summary>
+/// The task-switch analysis of a whole sweep. <see cref="PooledGroups"/> pool every switch of a group's runs (their Switch is
+/// 0); <see cref="Summaries"/> aggregate the runs' summary.json; <see cref="KernelForgetting"/> correlates the kernel's change at
+/// a switch with the forgetting that follows.
+/// </summary>
 public sealed record SweepResult(string Folder, SwitchOptions Options, IReadOnlyList<string> Variables, IReadOnlyList<SweepRun> Runs,
     IReadOnlyList<SweepMember> Missing, IReadOnlyList<SweepGroup> Groups, IReadOnlyList<string> CorrelationVariables,
-    IReadOnlyList<RankCorrelation> Correlations);
+    IReadOnlyList<RankCorrelation> Correlations, IReadOnlyList<SweepGroup> PooledGroups, IReadOnlyList<SummaryGroup> Summaries,
+    IReadOnlyList<QuantityCorrelation> KernelForgetting);
 
 /// <summary>Aggregates the task-switch analysis over a sweep: mean ± SE over seeds, and rank correlations with each swept variable.</summary>
 public static class SweepAnalysis
@@ -40,16 +45,18 @@ public static class SweepAnalysis
         ParamValue Value(SweepCell c, string v) => c.Params.TryGetValue(v, out ParamValue p) ? p : new ParamValue("", double.NaN);
 
         var samples = runs.SelectMany(r => r.Switches.Select(s => (Run: r, Switch: s))).ToList();
-        var groups = samples
-            .GroupBy(x => (Key: string.Join("\u001f", variables.Select(v => Value(x.Run.Cell, v).Text)), x.Switch.Switch))
+        List<SweepGroup> Group(Func<SwitchResult, int> switchOf) => samples
+            .GroupBy(x => (Key: string.Join("\u001f", variables.Select(v => Value(x.Run.Cell, v).Text)), Switch: switchOf(x.Switch)))
             .Select(g =>
             {
                 var first = g.First();
-                return new SweepGroup([.. variables.Select(v => Value(first.Run.Cell, v))], g.Key.Switch, [.. g.Select(x => x.Run.Cell.Name)],
+                return new SweepGroup([.. variables.Select(v => Value(first.Run.Cell, v))], g.Key.Switch, [.. g.Select(x => x.Run.Cell.Name).Distinct()],
                     SwitchQuantity.All.ToDictionary(q => q.Key, q => Statistics.MeanAndStandardError(g.Select(x => q.Value(x.Switch)))));
             })
             .OrderBy(g => g, Comparer<SweepGroup>.Create(CompareGroups))
             .ToList();
+        var groups = Group(s => s.Switch);
+        var pooled = groups.Select(g => g.Switch).Distinct().Count() > 1 ? Group(_ => 0) : [];
 
         var xs = new Dictionary<string, double[]>();
         foreach (string v in variables)
@@ -61,14 +68,19 @@ public static class SweepAnalysis
                             from q in SwitchQuantity.All.Where(q => q.Key != SimilarityVariable)
                             let r = Statistics.Spearman(kv.Value, [.. samples.Select(x => q.Value(x.Switch))])
                             select new RankCorrelation(kv.Key, q.Key, r.Rho, r.N)).ToList();
-        return new SweepResult(sweep.Folder, options, variables, runs, [.. sweep.Members.Where(m => m.Run is null)], groups, [.. xs.Keys], correlations);
+        var summaries = SweepSummaries.Groups(runs, variables, Value).OrderBy(g => g.Values, Comparer<IReadOnlyList<ParamValue>>.Create(CompareValues)).ToList();
+        return new SweepResult(sweep.Folder, options, variables, runs, [.. sweep.Members.Where(m => m.Run is null)], groups, [.. xs.Keys], correlations,
+            pooled, summaries, SweepSummaries.KernelForgetting(samples, [.. variables.Where(v => samples.Select(x => Value(x.Run.Cell, v).Text).Distinct().Count() > 1)], Value));
     }
 
     /// <summary>Orders groups by each variable's value, then by switch.</summary>
-    private static int CompareGroups(SweepGroup a, SweepGroup b)
+    private static int CompareGroups(SweepGroup a, SweepGroup b) =>
+        CompareValues(a.Values, b.Values) is int c and not 0 ? c : a.Switch.CompareTo(b.Switch);
+
+    private static int CompareValues(IReadOnlyList<ParamValue> a, IReadOnlyList<ParamValue> b)
     {
-        for (int i = 0; i < a.Values.Count; i++)
-            if (a.Values[i].CompareTo(b.Values[i]) is int c and not 0) return c;
-        return a.Switch.CompareTo(b.Switch);
+        for (int i = 0; i < a.Count; i++)
+            if (a[i].CompareTo(b[i]) is int c and not 0) return c;
+        return 0;
     }
 }

@@ -60,6 +60,7 @@ public static class SwitchAnalysis
         double accBefore = old.LastOrDefault(e => e.Step <= s)?.Accuracy ?? double.NaN;
         List<double> during = [.. old.Where(e => e.Step > s && e.Step <= end).Select(e => e.Accuracy).Where(double.IsFinite)];
         double accEnd = during.Count > 0 ? during[^1] : double.NaN, accMin = during.Count > 0 ? during.Min() : double.NaN;
+        double Drift(Measurement? m) => m is not null && m.OldTaskDrift.TryGetValue(k - 1, out double d) ? d : double.NaN;
 
         return new SwitchResult
         {
@@ -73,6 +74,7 @@ public static class SwitchAnalysis
             AlignmentBefore = alignBefore, AlignmentEnd = alignEnd, AlignmentChange = alignEnd - alignBefore,
             AccuracyOldBefore = accBefore, AccuracyOldEnd = accEnd, AccuracyDrop = accBefore - accEnd,
             AccuracyOldMin = accMin, AccuracyDropMax = accBefore - accMin,
+            OldTaskDriftFirst = Drift(first), OldTaskDrift = Drift(window.LastOrDefault()),
         };
     }
 

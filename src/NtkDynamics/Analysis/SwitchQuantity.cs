@@ -42,6 +42,11 @@ public sealed record SwitchQuantity(string Key, string Header, string Definition
         new("accuracy_drop", "acc_drop", "accuracy_old_before - accuracy_old_end", r => r.AccuracyDrop, "Old-task accuracy drop"),
         new("accuracy_old_min", "acc_min", "min accuracy on the previous task over the evaluations in (switch, end of the new task]", r => r.AccuracyOldMin),
         new("accuracy_drop_max", "acc_drop_max", "accuracy_old_before - accuracy_old_min", r => r.AccuracyDropMax),
+        new("old_task_drift_first", "S_old@1",
+            "old_task_drift of the previous task at the first measurement after the switch: S(its probe block at its end, the block now)", r => r.OldTaskDriftFirst),
+        new("old_task_drift", "S_old",
+            "old_task_drift of the previous task at the window's last measurement: how far its probe block of the kernel moved while the new task trained",
+            r => r.OldTaskDrift, "Old task's kernel drift"),
     ];
 
     /// <summary>The headline quantities, in order.</summary>

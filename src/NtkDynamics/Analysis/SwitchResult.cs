@@ -45,4 +45,9 @@ public sealed record SwitchResult
     public required double AccuracyDrop { get; init; }
     public required double AccuracyOldMin { get; init; }
     public required double AccuracyDropMax { get; init; }
+
+    /// <summary>The previous task's probe block: its drift from its end-of-task kernel at the first measurement after the switch.</summary>
+    public required double OldTaskDriftFirst { get; init; }
+    /// <summary>The same at the window's last measurement: how far the old task's kernel moved while the new task trained.</summary>
+    public required double OldTaskDrift { get; init; }
 }

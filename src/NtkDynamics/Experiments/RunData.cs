@@ -127,10 +127,25 @@ public sealed class RunData
             byStep[step] = new Measurement(step, N("epoch"), o.TryGetProperty("task", out _) ? JsonRead.Int(o, "task", where) : 0,
                 N("lambda_max"), JsonRead.Numbers(o, "eigenvalues_top", where), N("trace"), N("effective_rank"),
                 N("kernel_distance_init"), N("kernel_distance_switch"), N("kernel_distance_prev"), N("velocity"), N("velocity_epoch"),
-                N("alignment"), N("loss"), JsonRead.String(o, "kernel_file", where));
+                N("alignment"), N("loss"), JsonRead.String(o, "kernel_file", where), TaskDrift(o, where));
         }
         if (byStep.Count == 0) throw new InputException($"{path}: no measurements yet");
         return [.. byStep.Values];
+    }
+
+    // old_task_drift: {"0": 0.12, ...} (a task index to a number or null); absent in runs written before it existed.
+    private static Dictionary<int, double> TaskDrift(JsonElement o, string where)
+    {
+        var drift = new Dictionary<int, double>();
+        if (!o.TryGetProperty("old_task_drift", out JsonElement d) || d.ValueKind == JsonValueKind.Null) return drift;
+        if (d.ValueKind != JsonValueKind.Object) throw new InputException($"{where}: 'old_task_drift' should map task indices to numbers");
+        foreach (JsonProperty p in d.EnumerateObject())
+        {
+            if (!int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int task))
+                throw new InputException($"{where}: 'old_task_drift' has the key '{p.Name}', not a task index");
+            drift[task] = JsonRead.Number(d, p.Name, where);
+        }
+        return drift;
     }
 
     private static List<Evaluation> ReadEvaluations(string path)

@@ -16,9 +16,10 @@ namespace NtkDynamics.Experiments;
 /// <param name="Alignment">Centred CKA(Θ_t, YYᵀ).</param>
 /// <param name="Loss">Mean training loss since the previous measurement (NaN at step 0).</param>
 /// <param name="KernelFile">Path of the saved kernel relative to the run folder, or null.</param>
+/// <param name="OldTaskDrift">Per finished task: S(its probe block at its end, its block now) (empty when absent).</param>
 public sealed record Measurement(int Step, double Epoch, int Task, double LambdaMax, double[] EigenvaluesTop, double Trace,
     double EffectiveRank, double KernelDistanceInit, double KernelDistanceSwitch, double KernelDistancePrev, double Velocity,
-    double VelocityEpoch, double Alignment, double Loss, string? KernelFile);
+    double VelocityEpoch, double Alignment, double Loss, string? KernelFile, IReadOnlyDictionary<int, double> OldTaskDrift);
 
 /// <summary>One row of accuracy.csv: the accuracy on <paramref name="EvalTask"/>'s test set while training <paramref name="TrainedTask"/>.</summary>
 public sealed record Evaluation(int Step, double Epoch, int TrainedTask, int EvalTask, double Accuracy, double Loss);

@@ -9,7 +9,7 @@ namespace NtkDynamics.Tests.Analysis;
 /// Writes a run folder in the format of docs/run-folder.md from given series (one value per measurement step), so the
 /// analysis and the figures can be tested without the runner. Velocity is written as kernel_distance_prev / dt_steps.
 /// </summary>
-internal sealed class FakeRun
+internal sealed record FakeRun
 {
     public string Name { get; init; } = "fake";
     public int Width { get; init; } = 16;
@@ -31,6 +31,8 @@ internal sealed class FakeRun
     public string State { get; init; } = "finished";
     /// <summary>Write summary.json (with the given accuracy matrix) when set.</summary>
     public double[][]? SummaryMatrix { get; init; }
+    /// <summary>old_task_drift of task 0 at each measurement after its end (step 100 in a 2 x 100 run); absent when null.</summary>
+    public double[]? OldTaskDrift { get; init; }
 
     private static double? V(double[]? a, int i) => a is null || !double.IsFinite(a[i]) ? null : a[i];
 
@@ -75,6 +77,7 @@ internal sealed class FakeRun
                 ["velocity"] = prev / (dt == 0 ? null : dt), ["velocity_epoch"] = prev / (dt == 0 ? null : dt / (double)StepsPerEpoch),
                 ["alignment"] = V(Alignment, i), ["alignment_uncentred"] = null, ["layer_share"] = new Dictionary<string, double> { ["conv1"] = 1 },
                 ["loss"] = i == 0 ? null : 2.0 / (1 + step / 50.0), ["kernel_file"] = kernelFile, ["ntk_seconds"] = 0.01,
+                ["old_task_drift"] = OldTaskDrift is null || step < StepsPerTask[0] ? new Dictionary<string, double?>() : new Dictionary<string, double?> { ["0"] = V(OldTaskDrift, i) },
             }));
         }
         File.WriteAllText(Path.Combine(folder, "metrics.jsonl"), string.Join("\n", lines) + "\n");

@@ -27,6 +27,50 @@ public class SweepAnalysisTests
     }
 
     [Fact]
+    public void StrategiesAreSummarisedAndTheKernelChangeIsCorrelatedWithTheForgettingThatFollows()
+    {
+        using var dir = new TempFolder();
+        var cells = new List<(string, Dictionary<string, object>)>();
+        foreach (var (kind, k) in new[] { ("er", 0), ("finetune", 1) })
+            for (int seed = 0; seed < 3; seed++)
+            {
+                string name = $"kind={kind},seed={seed}";
+                cells.Add((name, new() { ["strategy.kind"] = kind, ["seed"] = seed }));
+                int idx = 3 * k + seed;
+                var known = SwitchAnalysisTests.Known(name: name, seed: seed);
+                double end = 0.5 - 0.05 * idx; // the old task's accuracy at the new task's end: acc_drop = 0.4 + 0.05 idx
+                var accuracy = known.Accuracy.Select(a => a.Step == 200 && a.EvalTask == 0 ? a with { Accuracy = end } : a).ToList();
+                (known with
+                {
+                    Accuracy = accuracy,
+                    OldTaskDrift = [.. SwitchAnalysisTests.Steps.Select(s => s == 200 ? 0.1 + 0.02 * (5 - idx) * (5 - idx) : 0.01 * idx)],
+                    SummaryMatrix = [[0.9, 0], [end, 0.8 + 0.01 * seed]],
+                }).Write(Path.Combine(dir.Path, name));
+            }
+        FakeRun.WriteCells(dir.Path, cells);
+        SweepResult s = SweepAnalysis.Analyze(SweepData.Load(dir.Path));
+
+        var er = s.Summaries.Single(g => g.Values[0].Text == "er");
+        Assert.Equal(3, er.Runs.Count);
+        Assert.Equal(new[] { 0.5, 0.45, 0.4 }.Zip([0.8, 0.81, 0.82], (a, b) => (a + b) / 2).Average(), er.Stats["average_accuracy"].Mean, 12);
+        Assert.Equal(0.45, er.AccuracyMatrix[1, 0], 12); // the mean of 0.5, 0.45, 0.4
+        // one switch per run: pooled groups only when there are several switches
+        Assert.Empty(s.PooledGroups);
+        // old_task_drift at the window's end falls as idx rises while acc_drop rises: ρ = -1, over all runs and inside each strategy
+        QuantityCorrelation All(string within) => s.KernelForgetting.Single(c => c.Kernel == "old_task_drift" && c.Forgetting == "accuracy_drop" && c.Within == within);
+        Assert.Equal((-1.0, 6), (Math.Round(All(null!).Rho, 12), All(null!).N));
+        Assert.Equal(-1.0, All("strategy.kind=er").Rho, 12);
+        Assert.Equal(3, All("strategy.kind=finetune").N);
+        Assert.True(double.IsNaN(s.KernelForgetting.Single(c => c.Kernel == "velocity_peak" && c.Forgetting == "accuracy_drop" && c.Within == null).Rho));
+        Assert.Equal(0.01 * 2, s.Runs.Single(r => r.Cell.Name == "kind=er,seed=2").Switches[0].OldTaskDriftFirst, 12);
+        Assert.Contains("ρ(S_old, acc_drop)", AnalysisTables.KernelForgetting(s).ToText());
+
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(AnalysisJson.WriteSweep(s)));
+        Assert.Equal(6 * 2, doc.RootElement.GetProperty("kernel_forgetting").EnumerateArray().Count(c => c.GetProperty("within").ValueKind == System.Text.Json.JsonValueKind.Null));
+        Assert.Equal(2, doc.RootElement.GetProperty("summaries").GetArrayLength());
+    }
+
+    [Fact]
     public void GroupsAverageOverSeedsAndRankCorrelationFollowsTheSweptVariable()
     {
         using var dir = new TempFolder();

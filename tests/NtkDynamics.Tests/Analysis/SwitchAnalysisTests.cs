@@ -7,7 +7,7 @@ namespace NtkDynamics.Tests.Analysis;
 public class SwitchAnalysisTests
 {
     // Two tasks of 100 steps, a measurement every 10 steps (0..200), an evaluation every 20.
-    private static readonly int[] Steps = [.. Enumerable.Range(0, 21).Select(i => 10 * i)];
+    internal static readonly int[] Steps = [.. Enumerable.Range(0, 21).Select(i => 10 * i)];
 
     // kernel_distance_prev at steps 10..200 (dt = 10, so velocity = value / 10): quiet late in task 1, a spike at step 120.
     private static readonly double[] Prev = [double.NaN, 0.05, 0.03, 0.02, 0.012, 0.011, 0.01, 0.009, 0.01, 0.012, 0.008,
