@@ -8,7 +8,8 @@ namespace NtkDynamics.Reporting;
 /// <summary>
 /// The figures of a sweep: the paper's panels with one line per value of the first swept variable (seeds averaged, coloured in
 /// order with a colour bar), one set per combination of the other swept variables; and each headline task-switch quantity
-/// against each correlated variable (every run as a light dot, mean ± standard error as a line, Spearman's ρ in the y label).
+/// against each correlated variable (every run as a light dot, mean ± standard error as a line, Spearman's ρ in the y label);
+/// a sweep over strategies adds <see cref="StrategyFigures"/>.
 /// </summary>
 public static class SweepFigures
 {
@@ -55,6 +56,7 @@ public static class SweepFigures
         foreach (string v in s.CorrelationVariables)
             figures.Add(new NamedFigure($"switch_vs_{FileSafe(v)}", QuantitiesAgainst(s, v),
                 $"Task-switch quantities against {v}: dots are single runs and switches, the line is the mean ± standard error; ρ is Spearman's rank correlation over all dots."));
+        figures.AddRange(StrategyFigures.Build(s, options));
         List<string> notes = s.CorrelationVariables.Count == 0 ? ["No swept variable is numeric, so there are no plots of the task-switch quantities against one."] : [];
         return new FigureSet(figures, notes);
     }

@@ -13,6 +13,18 @@ public static class SweepReport
         r.Section("eNTK dynamics");
         foreach (NamedFigure f in figures.Figures.Where(f => f.Name.StartsWith("overview", StringComparison.Ordinal))) r.Figure(f.Figure, f.Caption);
 
+        if (figures.Figures.Any(f => f.Name.StartsWith("strategies_", StringComparison.Ordinal)))
+        {
+            r.Section("Strategies");
+            foreach (NamedFigure f in figures.Figures.Where(f => f.Name.StartsWith("strategies_", StringComparison.Ordinal))) r.Figure(f.Figure, f.Caption);
+        }
+        if (s.Summaries.Count > 0)
+            r.AnalysisTable(AnalysisTables.Summaries(s), "summary.json of each setting: mean ± standard error over its seeds (FWT against the randomly initialised model).");
+        if (s.PooledGroups.Count > 0)
+            r.AnalysisTable(AnalysisTables.Pooled(s), "Every switch of each setting's runs pooled: mean ± standard error over (run, switch).");
+        if (s.KernelForgetting.Count > 0)
+            r.AnalysisTable(AnalysisTables.KernelForgetting(s), "Spearman's ρ between the kernel's change at a switch and the old task's accuracy drop after it, over every switch and within each swept value.");
+
         r.Section("Task switches against the swept variables");
         foreach (string note in figures.Notes) r.Paragraph(note);
         foreach (NamedFigure f in figures.Figures.Where(f => f.Name.StartsWith("switch_vs_", StringComparison.Ordinal))) r.Figure(f.Figure, f.Caption);

@@ -26,10 +26,13 @@ public class SweepAnalysisTests
         return folder;
     }
 
-    [Fact]
-    public void StrategiesAreSummarisedAndTheKernelChangeIsCorrelatedWithTheForgettingThatFollows()
+    /// <summary>
+    /// Strategies er and finetune x seeds 0-2, one switch each: idx = 3·(strategy) + seed; the old task's accuracy at the end is
+    /// 0.5 - 0.05 idx (acc_drop = 0.4 + 0.05 idx), its kernel drift at the window's end 0.1 + 0.02 (5 - idx)², at the first
+    /// measurement after the switch 0.01 idx.
+    /// </summary>
+    internal static string WriteStrategySweep(string folder)
     {
-        using var dir = new TempFolder();
         var cells = new List<(string, Dictionary<string, object>)>();
         foreach (var (kind, k) in new[] { ("er", 0), ("finetune", 1) })
             for (int seed = 0; seed < 3; seed++)
@@ -45,10 +48,17 @@ public class SweepAnalysisTests
                     Accuracy = accuracy,
                     OldTaskDrift = [.. SwitchAnalysisTests.Steps.Select(s => s == 200 ? 0.1 + 0.02 * (5 - idx) * (5 - idx) : 0.01 * idx)],
                     SummaryMatrix = [[0.9, 0], [end, 0.8 + 0.01 * seed]],
-                }).Write(Path.Combine(dir.Path, name));
+                }).Write(Path.Combine(folder, name));
             }
-        FakeRun.WriteCells(dir.Path, cells);
-        SweepResult s = SweepAnalysis.Analyze(SweepData.Load(dir.Path));
+        FakeRun.WriteCells(folder, cells);
+        return folder;
+    }
+
+    [Fact]
+    public void StrategiesAreSummarisedAndTheKernelChangeIsCorrelatedWithTheForgettingThatFollows()
+    {
+        using var dir = new TempFolder();
+        SweepResult s = SweepAnalysis.Analyze(SweepData.Load(WriteStrategySweep(dir.Path)));
 
         var er = s.Summaries.Single(g => g.Values[0].Text == "er");
         Assert.Equal(3, er.Runs.Count);

@@ -93,7 +93,7 @@ public class ReportTests(ITestOutputHelper output)
         // the quantities against width: the runs as dots, the mean ± SE with error bars, the widths as x ticks.
         IReadOnlyList<ScottPlot.Plot> versus = set.Find("switch_vs_model.width")!.Figure.Panels;
         set.Find("switch_vs_model.width")!.Figure.ToSvg();
-        Assert.Equal(8, versus.Count);
+        Assert.Equal(SwitchQuantity.Headlines.Count, versus.Count);
         Assert.Equal(3, versus[0].GetPlottables<ScottPlot.Plottables.ErrorBar>().Single().Xs.Count);
         Assert.Equal(["16", "64", "256"], versus[0].Axes.Bottom.TickGenerator.Ticks.Select(t => t.Label));
         Assert.True(versus[0].IsLogX());
@@ -104,7 +104,35 @@ public class ReportTests(ITestOutputHelper output)
         Assert.Equal(6, overviewTexts.Count(t => t == "256"));
         Assert.Contains(SvgDoc.Hex(Look.Sequential(0, 3)), SvgDoc.Colours(figs[0]));
         Assert.Contains("ρ vs model.width", html);
+        Assert.DoesNotContain(result.Figures, f => Path.GetFileName(f.SvgPath).StartsWith("strategies_"));
         AssertRenders(result.ReportPath, dir.Path, Look.Sequential(0, 3), "the darkest sweep line");
+    }
+
+    [Fact]
+    public void AStrategySweepGetsAPanelPerStrategy()
+    {
+        using var dir = new TempFolder();
+        string sweep = NtkDynamics.Tests.Analysis.SweepAnalysisTests.WriteStrategySweep(Path.Combine(dir.Path, "sweep"));
+        ReportOutput result = Reports.Write(sweep);
+        string[] names = ["strategies_accuracy", "strategies_velocity", "strategies_lambda", "strategies_old_task_drift", "strategies_switch"];
+        Assert.All(names, n => Assert.Contains(n, result.Figures.Select(f => Path.GetFileNameWithoutExtension(f.SvgPath))));
+
+        FigureSet set = SweepFigures.Build(SweepAnalysis.Analyze(SweepData.Load(sweep), new SwitchOptions()));
+        // the strategies in the order the config lists kinds: fine-tuning first
+        Assert.Equal(["finetune", "er"], set.Find("strategies_accuracy")!.Figure.Panels.Select(p => p.Axes.Title.Label.Text));
+        var matrix = set.Find("strategies_accuracy")!.Figure.Panels[1].GetPlottables<ScottPlot.Plottables.Heatmap>().Single().Intensities;
+        Assert.Equal(0.45, matrix[1, 0], 12); // er's runs end task 1 at 0.5, 0.45 and 0.4
+        var drift = set.Find("strategies_old_task_drift")!.Figure.Panels[0].GetPlottables<ScottPlot.Plottables.Scatter>().ToList();
+        Assert.NotEmpty(drift);
+        Chart switches = set.Find("strategies_switch")!.Figure;
+        switches.ToSvg();
+        Assert.Equal(5, switches.Panels.Count);
+        Assert.All(switches.Panels, p => Assert.Equal(["finetune", "er"], p.Axes.Left.TickGenerator.Ticks.OrderByDescending(t => t.Position).Select(t => t.Label)));
+        Assert.Equal(2, switches.Panels[4].GetPlottables<ScottPlot.Plottables.ErrorBar>().Single().Xs.Count);
+        string html = File.ReadAllText(result.ReportPath);
+        Assert.Contains(">Strategies</h2>", html);
+        Assert.Contains("ρ(S_old, acc_drop)", html);
+        Assert.Contains("avg acc", html);
     }
 
     [Fact]
