@@ -46,8 +46,9 @@ public sealed class LogTicks : ITickGenerator
             if (stride == 1) ticks.AddRange(Multiples(a, b, [2, 3, 4, 5, 6, 7, 8, 9]).Select(Tick.Minor));
             return ticks;
         }
+        // two 1-2-5 labels read better than three crowded ones (0.09 next to 0.1); 1..9 multiples when fewer.
         foreach (List<double> major in new[] { few, Multiples(a, b, [1, 2, 3, 4, 5, 6, 7, 8, 9]) })
-            if (major.Count >= 3) return major.Select(p => Tick.Major(p, Label(Math.Pow(10, p))));
+            if (major.Count >= (major == few ? 2 : 3)) return major.Select(p => Tick.Major(p, Label(Math.Pow(10, p))));
         return Linear(Math.Pow(10, a), Math.Pow(10, b), target);
     }
 

@@ -39,6 +39,7 @@ public class LogTicksTests
         Assert.Equal([100, 200, 500, 1000], Major(For(90, 1100, 5)));
         Assert.Equal([1, 10], Major(For(0.9, 11, 2)));
         Assert.Equal([4, 5, 6, 7, 8, 9], Major(For(3.5, 9.5, 4)));
+        Assert.Equal([0.1, 0.2], Major(For(0.085, 0.23, 4))); // not 0.09 crowded next to 0.1
         double[] narrow = Major(For(3.1, 3.4, 5));
         Assert.True(narrow.Length >= 2, $"{narrow.Length} ticks on [3.1, 3.4]");
         Assert.All(narrow, v => Assert.InRange(v, 3.1, 3.4));
