@@ -163,16 +163,7 @@ internal static class EntkCommand
         }
     }
 
-    private static int[] ParseHidden(string? hidden, int width)
-    {
-        if (hidden is null) return [width, width];
-        var parts = hidden.Split(',', StringSplitOptions.TrimEntries);
-        var sizes = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], out sizes[i]) || sizes[i] < 1)
-                throw new InputException($"--hidden: '{hidden}' is not a comma-separated list of positive sizes (e.g. 256,256)");
-        return sizes;
-    }
+    private static int[] ParseHidden(string? hidden, int width) => hidden is null ? [width, width] : ModelCommand.Sizes(hidden, "--hidden", "256,256");
 
     /// <summary>The probe as the model takes it: flattened for a model of flat inputs (an MLP); otherwise the shape must match.</summary>
     private static Tensor Fit(Model model, ProbeBatch batch)

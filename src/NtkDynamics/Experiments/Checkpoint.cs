@@ -25,7 +25,7 @@ public sealed record CheckpointState
 }
 
 /// <summary>
-/// checkpoints/step_NNNNNN/: model.safetensors (PyTorch names and layouts), optimizer.safetensors (momentum buffers),
+/// checkpoints/step_NNNNNN/: model.safetensors (PyTorch names and layouts; Dropout's generator states in its metadata), optimizer.safetensors (momentum buffers),
 /// kernels.safetensors (Θ_0, Θ_switch, Θ_prev and each finished task's probe block at its end, in float64),
 /// strategy.safetensors (the strategy's buffer, Fisher, old model, random state) and state.json. Written into a temporary folder that is renamed
 /// whole, then `latest` is updated atomically; only the newest `keep` are kept. A kill at any moment leaves the previous one intact.
@@ -38,8 +38,9 @@ public static class Checkpoint
         string name = $"step_{state.Step:D6}", final = Path.Combine(run.Checkpoints, name), tmp = final + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
-        SafeTensors.Write(Path.Combine(tmp, "model.safetensors"), model.StateDict(),
-            new Dictionary<string, string> { ["architecture"] = model.Description, ["parametrisation"] = model.Parametrisation.Name });
+        var metadata = new Dictionary<string, string> { ["architecture"] = model.Description, ["parametrisation"] = model.Parametrisation.Name };
+        foreach (var (node, words) in model.RandomState()) metadata[RandomStateKey + node] = string.Join(" ", words.Select(w => w.ToString("x16")));
+        SafeTensors.Write(Path.Combine(tmp, "model.safetensors"), model.StateDict(), metadata);
         var parameters = model.Parameters.ToDictionary(p => p.Name);
         SafeTensors.Write(Path.Combine(tmp, "optimizer.safetensors"),
             optimizer.Buffers.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value, parameters[kv.Key].Value.Shape)));
@@ -58,6 +59,19 @@ public static class Checkpoint
             Directory.Delete(old, true);
     }
 
+    // model.safetensors' metadata key of a random layer's generator state (Dropout's): "random_state.{node}" = 4 words in hex.
+    private const string RandomStateKey = "random_state.";
+
+    private static ulong[] RandomWords(string text, string file)
+    {
+        var words = text.Split(' ');
+        var state = new ulong[words.Length];
+        for (int i = 0; i < words.Length; i++)
+            if (!ulong.TryParse(words[i], System.Globalization.NumberStyles.AllowHexSpecifier, null, out state[i]))
+                throw new InputException($"{file}: a random state '{text}' is not 4 hexadecimal words");
+        return state;
+    }
+
     /// <summary>The newest complete checkpoint's folder, or null.</summary>
     public static string? Latest(RunFolder run)
     {
@@ -70,7 +84,11 @@ public static class Checkpoint
     /// <summary>Restores weights, momentum, reference kernels and the strategy's state; returns the saved state.</summary>
     public static CheckpointState Load(string dir, Model model, Sgd optimizer, KernelTracker tracker, IStrategy strategy)
     {
-        model.LoadStateDict(SafeTensors.Read(Path.Combine(dir, "model.safetensors")), Path.Combine(dir, "model.safetensors"));
+        string modelFile = Path.Combine(dir, "model.safetensors");
+        var saved = SafeTensors.ReadArrays(modelFile);
+        model.LoadStateDict(saved.Arrays.ToDictionary(a => a.Key, a => a.Value.ToTensor()), modelFile);
+        model.LoadRandomState(saved.Metadata.Where(m => m.Key.StartsWith(RandomStateKey, StringComparison.Ordinal))
+            .ToDictionary(m => m.Key[RandomStateKey.Length..], m => RandomWords(m.Value, modelFile)), modelFile);
         optimizer.Buffers.Clear();
         foreach (var (name, t) in SafeTensors.Read(Path.Combine(dir, "optimizer.safetensors"))) optimizer.Buffers[name] = t.Data;
         var kernels = SafeTensors.ReadArrays(Path.Combine(dir, "kernels.safetensors")).Arrays;

@@ -55,6 +55,9 @@ public sealed class ConfigNode
 
     private static bool IsNull(YamlNode node) => node is YamlScalarNode { Value: null or "" or "null" or "~", Style: not YamlDotNet.Core.ScalarStyle.SingleQuoted and not YamlDotNet.Core.ScalarStyle.DoubleQuoted };
 
+    /// <summary>The value of a key as YAML (null when absent), for a reader of its own (an inline model graph).</summary>
+    public YamlNode? Yaml(string name) => Get(name);
+
     /// <summary>Marks a key as known whose contents another reader checks (a sweep's grid, an inline experiment).</summary>
     public void Accept(string name) => _read.Add(name);
 

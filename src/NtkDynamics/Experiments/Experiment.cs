@@ -83,13 +83,31 @@ public sealed class Experiment
     private static Func<Model> ModelFactory(ExperimentConfig config, ImageDataset data, TaskStream stream)
     {
         var m = config.Model;
+        Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
+        if (m.Graph is { } graph) return GraphFactory(graph, [data.Channels, data.Height, data.Width], stream.NumClasses, par, config.Seed);
         if (m.Kind == "cnn" && data.Height != data.Width)
             throw new InputException($"data.image_size: the CNN needs square images, {config.Data.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
         var spec = m.Kind == "cnn"
             ? ModelSpec.Cnn(m.Width, data.Channels, data.Height, stream.NumClasses)
             : ModelSpec.Mlp([data.Channels, data.Height, data.Width], m.Hidden, stream.NumClasses);
-        Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
         return () => spec.Build(par, config.Seed);
+    }
+
+    // model.graph: its layers fit the images, and its output gives a logit per class of the stream.
+    private static Func<Model> GraphFactory(GraphFile graph, int[] images, int classes, Parametrisation par, ulong seed)
+    {
+        Model model;
+        try
+        {
+            model = graph.Build(images, par, seed);
+        }
+        catch (InputException e)
+        {
+            throw new InputException($"model.graph: {e.Message}");
+        }
+        if (model.Classes != classes)
+            throw new InputException($"model.graph: {graph.Source}: the output '{graph.Output}' gives {model.Classes} logits, but the stream has {classes} classes");
+        return () => graph.Build(images, par, seed);
     }
 
     // strategy: its memory fits the stream (A-GEM keeps buffer / tasks samples of each task).

@@ -1,12 +1,13 @@
 using System.Globalization;
 using NtkDynamics.Continual;
+using NtkDynamics.Nn;
 using NtkDynamics.Strategies;
 using YamlDotNet.Serialization;
 
 namespace NtkDynamics.Experiments;
 
-/// <summary>The network: the paper's CNN or an MLP, its width and parametrisation.</summary>
-public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB);
+/// <summary>The network: the paper's CNN, an MLP or a graph (a file or inline, <see cref="GraphFile"/>), its width and parametrisation.</summary>
+public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB, GraphFile? Graph = null);
 
 /// <summary>The data set (a name from `ntk data list` or a path), optional per-class subsets, image size for image folders.</summary>
 public sealed record DataConfig(string Dataset, int? TrainPerClass, int? TestPerClass, int? ImageSize, bool Cache);
@@ -88,7 +89,11 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
 
     private static ModelConfig ReadModel(ConfigNode m)
     {
-        string kind = m.Choice("kind", "cnn", "cnn", "mlp");
+        var graph = ReadGraph(m);
+        string kind = m.Choice("kind", graph is null ? "cnn" : "graph", "cnn", "mlp", "graph");
+        if (kind == "graph" && graph is null) throw m.Error("graph", "a graph model needs its graph: a file (graph: net.yaml) or the graph itself");
+        if (kind != "graph" && graph is not null) throw m.Error("graph", $"only for kind graph (this model is {kind})");
+        if (graph is not null && m.Int("width", null) is not null) throw m.Error("width", "not used by a graph model (its layers say their sizes)");
         var hidden = m.Ints("hidden");
         if (kind != "mlp" && hidden is { Length: > 0 }) throw m.Error("hidden", $"only for kind mlp (this model is {kind})");
         if (hidden is not null && hidden.Any(h => h < 1)) throw m.Error("hidden", "sizes must be >= 1");
@@ -99,7 +104,27 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             foreach (var (key, value, fallback) in new[] { ("sigma_w", sigmaW, Math.Sqrt(2)), ("sigma_b", sigmaB, 0.1) })
                 if (value != fallback) throw m.Error(key, $"only for parametrisation ntk (this model is {parametrisation})");
         return new ModelConfig(kind, m.Int("width", 32, min: 1)!.Value, hidden,
-            parametrisation, sigmaW, sigmaB);
+            parametrisation, sigmaW, sigmaB, graph);
+    }
+
+    // model.graph: a graph file's path (from the working folder) or the graph inline; its structure is checked here, its
+    // layers against the data's input shape in Experiment.Build.
+    private static GraphFile? ReadGraph(ConfigNode m)
+    {
+        try
+        {
+            return m.Yaml("graph") switch
+            {
+                null => null,
+                YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } path } => GraphFile.Load(path),
+                YamlDotNet.RepresentationModel.YamlMappingNode map => GraphFile.FromYaml(map, $"{m.Source}: {m.Key("graph")}"),
+                _ => throw m.Error("graph", "expected a graph file (net.yaml) or the graph itself (a mapping with nodes:)"),
+            };
+        }
+        catch (InputException e) when (!e.Message.StartsWith(m.Source + ": ", StringComparison.Ordinal))
+        {
+            throw m.Error("graph", e.Message);
+        }
     }
 
     private static DataConfig ReadData(ConfigNode d)
@@ -156,7 +181,8 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
     private static TrainConfig ReadTrain(ConfigNode t, ModelConfig model)
     {
         string lr = t.String("lr", "0.01")!;
-        double lrValue = Formula.Evaluate(lr, new Dictionary<string, double> { ["width"] = model.Width }, $"{t.Source}: {t.Key("lr")}");
+        var variables = model.Graph is null ? new Dictionary<string, double> { ["width"] = model.Width } : [];
+        double lrValue = Formula.Evaluate(lr, variables, $"{t.Source}: {t.Key("lr")}");
         if (lrValue <= 0) throw t.Error("lr", $"must be positive, got {lrValue}");
         var train = new TrainConfig(lr, lrValue, t.Double("momentum", 0)!.Value, t.Double("weight_decay", 0)!.Value, t.Bool("nesterov", false),
             t.Int("batch_size", 64, 1)!.Value, t.Int("epochs_per_task", 3, 1)!.Value, t.Int("max_steps", null, 1),
@@ -217,11 +243,11 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         var tree = new Dictionary<string, object?>
         {
             ["name"] = Name, ["seed"] = Seed, ["output"] = Output,
-            ["model"] = new Dictionary<string, object?>
-            {
-                ["kind"] = Model.Kind, ["width"] = Model.Width, ["hidden"] = Model.Hidden, ["parametrisation"] = Model.Parametrisation,
-                ["sigma_w"] = F(Model.SigmaW), ["sigma_b"] = F(Model.SigmaB),
-            },
+            ["model"] = new Dictionary<string, object?> { ["kind"] = Model.Kind }
+                // A graph inline, so that a run folder's config holds the graph it ran (the file may change or go).
+                .Concat(Model.Graph is { } graph ? [new("graph", graph.ToPlain())] : new KeyValuePair<string, object?>[] { new("width", Model.Width), new("hidden", Model.Hidden) })
+                .Concat([new("parametrisation", Model.Parametrisation), new("sigma_w", F(Model.SigmaW)), new("sigma_b", F(Model.SigmaB))])
+                .ToDictionary(),
             ["data"] = new Dictionary<string, object?>
             {
                 ["dataset"] = Data.Dataset, ["train_per_class"] = Data.TrainPerClass, ["test_per_class"] = Data.TestPerClass,

@@ -289,21 +289,32 @@ public sealed class Runner
         _observe(new RunEvent("eval", step, _schedule.TotalSteps, trained, stream.Tasks.Count, _schedule.EpochAt(step), Accuracy: _lastAccuracy));
     }
 
-    // Accuracy and mean cross-entropy on one task's test set (logits masked to the task under the task-incremental head).
+    // Accuracy and mean cross-entropy on one task's test set (logits masked to the task under the task-incremental head), in
+    // evaluation mode as model.eval(): BatchNorm's running statistics (left as they are), no dropout.
     private (double Accuracy, double Loss) Test(StreamTask task)
     {
         var stream = _experiment.Stream;
+        var model = _experiment.Model;
         var mask = stream.LogitMask(task.Index);
         int b = _config.Eval.BatchSize, correct = 0;
         double lossSum = 0;
-        for (int start = 0; start < task.TestIndices.Length; start += b)
+        var mode = model.Mode;
+        model.Mode = Mode.Eval;
+        try
         {
-            var idx = task.TestIndices[start..Math.Min(start + b, task.TestIndices.Length)];
-            var batch = stream.Batch(Split.Test, idx, task.Index);
-            var logits = _experiment.Model.Forward(batch.Images);
-            lossSum += Losses.CrossEntropy(logits, batch.Labels, new Tensor(logits.Shape), mask) * idx.Length;
-            var predicted = Losses.ArgMax(logits, mask);
-            for (int i = 0; i < idx.Length; i++) if (predicted[i] == batch.Labels[i]) correct++;
+            for (int start = 0; start < task.TestIndices.Length; start += b)
+            {
+                var idx = task.TestIndices[start..Math.Min(start + b, task.TestIndices.Length)];
+                var batch = stream.Batch(Split.Test, idx, task.Index);
+                var logits = model.Forward(batch.Images);
+                lossSum += Losses.CrossEntropy(logits, batch.Labels, new Tensor(logits.Shape), mask) * idx.Length;
+                var predicted = Losses.ArgMax(logits, mask);
+                for (int i = 0; i < idx.Length; i++) if (predicted[i] == batch.Labels[i]) correct++;
+            }
+        }
+        finally
+        {
+            model.Mode = mode;
         }
         int n = Math.Max(1, task.TestIndices.Length);
         return ((double)correct / n, lossSum / n);

@@ -2,8 +2,9 @@ using NtkDynamics.Nn.Layers;
 
 namespace NtkDynamics.Nn;
 
-/// <summary>A node as a graph file declares it: its name, layer kind, inputs and options.</summary>
-public sealed record DeclaredNode(string Name, string Kind, IReadOnlyList<string> Inputs, IReadOnlyDictionary<string, object?> Options);
+/// <summary>A node as a graph file declares it: its name, layer kind, inputs and options, and optionally where in the file
+/// ("line 7", named in its errors after the file).</summary>
+public sealed record DeclaredNode(string Name, string Kind, IReadOnlyList<string> Inputs, IReadOnlyDictionary<string, object?> Options, string? Where = null);
 
 /// <summary>
 /// Layer kinds by the name a graph file gives them ("conv2d", "batchnorm2d", ...): each makes its layer from its options
@@ -29,6 +30,21 @@ public static class LayerKinds
         Register("add", (_, _) => new Add());
         Register("flatten", (_, _) => new Flatten());
         Register("global_avg_pool2d", (_, _) => new GlobalAvgPool2d());
+        Register("avgpool2d", (o, _) => new AvgPool2d(Window(o, defaultStride: true), o.Bool("ceil_mode", false), o.Bool("count_include_pad", true)),
+            "kernel", "stride", "padding", "ceil_mode", "count_include_pad");
+        Register("layernorm", (o, s) => new LayerNorm(o.Ints("normalized_shape", min: 1) ?? s[0], o.Double("eps", Normalization.DefaultEpsilon), o.Bool("elementwise_affine", true)),
+            "normalized_shape", "eps", "elementwise_affine");
+        Register("groupnorm", (o, s) => new GroupNorm(o.Int("groups", min: 1), Channels(o, s), o.Double("eps", Normalization.DefaultEpsilon), o.Bool("affine", true)),
+            "groups", "eps", "affine");
+        Register("dropout", (o, _) => new Dropout(o.Double("p", Dropout.DefaultP)), "p");
+        Register("identity", (_, _) => new Identity());
+        Register("leakyrelu", (o, _) => new LeakyRelu(o.Double("negative_slope", LeakyRelu.DefaultSlope)), "negative_slope");
+        Register("gelu", (_, _) => new Gelu());
+        Register("tanh", (_, _) => new Tanh());
+        Register("erf", (_, _) => new Erf());
+        Register("sigmoid", (_, _) => new Sigmoid());
+        Register("softplus", (o, _) => new Softplus(o.Double("beta", Softplus.DefaultBeta), o.Double("threshold", Softplus.DefaultThreshold)), "beta", "threshold");
+        Register("silu", (_, _) => new Silu());
     }
 
     /// <summary>Adds (or replaces) a kind; <paramref name="options"/> are the option names its factory reads.</summary>
@@ -74,10 +90,11 @@ public static class LayerKinds
         var specs = new List<NodeSpec>();
         foreach (var n in Graph.Sort(source, nodes, n => n.Name, n => n.Inputs, output))
         {
-            var layer = Create(n.Kind, new LayerOptions(source, n.Name, n.Kind, n.Options), n.Inputs.Select(i => shapes[i]).ToArray());
+            string at = n.Where is null ? source : $"{source}: {n.Where}";
+            var layer = Create(n.Kind, new LayerOptions(at, n.Name, n.Kind, n.Options), n.Inputs.Select(i => shapes[i]).ToArray());
             var spec = new NodeSpec(n.Name, layer, n.Inputs);
-            Graph.CheckArity(source, spec);
-            shapes[n.Name] = Graph.Shape(source, n.Name, layer, n.Inputs.Select(i => shapes[i]));
+            Graph.CheckArity(at, spec);
+            shapes[n.Name] = Graph.Shape(at, n.Name, layer, n.Inputs.Select(i => shapes[i]));
             specs.Add(spec);
         }
         return new Model(description, inputShape, specs, output, factory);

@@ -58,6 +58,15 @@ public sealed class LayerOptions(string source, string node, string kind, IReadO
         return (both, both);
     }
 
+    /// <summary>An integer or a list of integers (PyTorch's normalized_shape=64 or [16, 8, 8]); null when absent.</summary>
+    public int[]? Ints(string key, int min = int.MinValue)
+    {
+        var v = Get(key);
+        if (v is System.Collections.IList list)
+            return list.Count > 0 ? list.Cast<object?>().Select(e => IntOf(key, e, null, min)).ToArray() : throw Error(key, "expected an integer or a list of integers, got []");
+        return v is null ? null : [IntOf(key, v, null, min)];
+    }
+
     public double Double(string key, double fallback)
     {
         var v = Get(key);

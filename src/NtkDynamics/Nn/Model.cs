@@ -157,13 +157,38 @@ public sealed class Model
         foreach (var (name, value) in mine) state[name].Data.CopyTo(value.Data, 0);
     }
 
+    /// <summary>
+    /// The generators' states of the layers that draw random numbers (<see cref="IRandomLayer"/>: Dropout), by node name:
+    /// besides the state dict, what a checkpoint needs for a resumed run to draw as the uninterrupted one (copies).
+    /// </summary>
+    public IReadOnlyDictionary<string, ulong[]> RandomState() =>
+        Nodes.Where(n => n.Layer is IRandomLayer).ToDictionary(n => n.Name, n => ((IRandomLayer)n.Layer).RandomState);
+
+    /// <summary>Sets the generators' states; the node names must be exactly this model's random layers (errors name <paramref name="source"/>).</summary>
+    public void LoadRandomState(IReadOnlyDictionary<string, ulong[]> states, string source)
+    {
+        var mine = Nodes.Where(n => n.Layer is IRandomLayer).ToDictionary(n => n.Name, n => (IRandomLayer)n.Layer);
+        var missing = mine.Keys.Where(n => !states.ContainsKey(n)).ToList();
+        var extra = states.Keys.Where(k => !mine.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new InputException($"{source}: random states do not match {Description}" +
+                (missing.Count > 0 ? $"; missing {string.Join(", ", missing)}" : "") + (extra.Count > 0 ? $"; unexpected {string.Join(", ", extra)}" : ""));
+        foreach (var (name, state) in states)
+        {
+            if (state.Length != 4 || state.All(w => w == 0))
+                throw new InputException($"{source}: the random state of '{name}' is not a generator's state (4 words, not all zero)");
+            mine[name].RandomState = state;
+        }
+    }
+
     /// <summary>A new model of the same architecture (rebuilt by the factory, so with the same parametrisation) with copies of
-    /// this one's parameters, buffers and mode.</summary>
+    /// this one's parameters, buffers, random states and mode.</summary>
     public Model Copy()
     {
         var copy = (_factory ?? throw new InvalidOperationException($"{Description}: built without a factory, so it cannot be copied"))();
         copy.Mode = Mode;
         copy.LoadStateDict(StateDict(), Description);
+        copy.LoadRandomState(RandomState(), Description);
         return copy;
     }
 

@@ -12,6 +12,22 @@ public readonly record struct Window2d(int KernelH, int KernelW, int StrideH, in
     public int OutH(int h) => (h + 2 * PadH - KernelH) / StrideH + 1;
     public int OutW(int w) => (w + 2 * PadW - KernelW) / StrideW + 1;
 
+    /// <summary>Outputs along the height with PyTorch's ceil_mode when <paramref name="ceil"/> (see <see cref="Out"/>).</summary>
+    public int OutH(int h, bool ceil) => Out(h, KernelH, StrideH, PadH, ceil);
+
+    /// <summary>Outputs along the width with PyTorch's ceil_mode when <paramref name="ceil"/>.</summary>
+    public int OutW(int w, bool ceil) => Out(w, KernelW, StrideW, PadW, ceil);
+
+    /// <summary>
+    /// PyTorch's pooling_output_shape for n >= k - 2p: ⌊(n + 2p - k) / s⌋ + 1, or in ceil mode ⌈(n + 2p - k) / s⌉ + 1 less a
+    /// last window that would start in the right padding (so every window starts inside the image or its left padding).
+    /// </summary>
+    public static int Out(int n, int kernel, int stride, int pad, bool ceil)
+    {
+        int o = (n + 2 * pad - kernel + (ceil ? stride - 1 : 0)) / stride + 1;
+        return ceil && (o - 1) * stride >= n + pad ? o - 1 : o;
+    }
+
     /// <summary>Whether a plane of h x w (padded) holds one window.</summary>
     public bool Fits(int h, int w) => h + 2 * PadH >= KernelH && w + 2 * PadW >= KernelW;
 
