@@ -103,10 +103,10 @@ public sealed class Experiment
         }
         catch (InputException e)
         {
-            throw new InputException($"model.graph: {e.Message}");
+            throw new InputException(ExperimentConfig.InGraph(e.Message));
         }
         if (model.Classes != classes)
-            throw new InputException($"model.graph: {graph.Source}: the output '{graph.Output}' gives {model.Classes} logits, but the stream has {classes} classes");
+            throw new InputException(ExperimentConfig.InGraph($"{graph.Source}: the output '{graph.Output}' gives {model.Classes} logits, but the stream has {classes} classes"));
         return () => graph.Build(images, par, seed);
     }
 

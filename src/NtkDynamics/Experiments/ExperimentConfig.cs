@@ -107,8 +107,8 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             parametrisation, sigmaW, sigmaB, graph);
     }
 
-    // model.graph: a graph file's path (from the working folder) or the graph inline; its structure is checked here, its
-    // layers against the data's input shape in Experiment.Build.
+    // model.graph: a graph file's path (from the working folder) or the graph inline (whose errors name model.graph); its
+    // structure is checked here, its layers against the data's input shape in Experiment.Build.
     private static GraphFile? ReadGraph(ConfigNode m)
     {
         try
@@ -117,15 +117,20 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             {
                 null => null,
                 YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } path } => GraphFile.Load(path),
-                YamlDotNet.RepresentationModel.YamlMappingNode map => GraphFile.FromYaml(map, $"{m.Source}: {m.Key("graph")}"),
+                YamlDotNet.RepresentationModel.YamlMappingNode map => GraphFile.FromYaml(map, GraphKey),
                 _ => throw m.Error("graph", "expected a graph file (net.yaml) or the graph itself (a mapping with nodes:)"),
             };
         }
         catch (InputException e) when (!e.Message.StartsWith(m.Source + ": ", StringComparison.Ordinal))
         {
-            throw m.Error("graph", e.Message);
+            throw new InputException($"{m.Source}: {InGraph(e.Message)}");
         }
     }
+
+    private const string GraphKey = "model.graph";
+
+    /// <summary>An error of the model's graph under the config key model.graph (an inline graph's errors name it already).</summary>
+    internal static string InGraph(string message) => message.StartsWith(GraphKey + ": ", StringComparison.Ordinal) ? message : $"{GraphKey}: {message}";
 
     private static DataConfig ReadData(ConfigNode d)
     {

@@ -124,7 +124,7 @@ public sealed class GraphFile
         YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } s => s.Value ?? "",
         YamlScalarNode { Value: "true" or "True" } => true,
         YamlScalarNode { Value: "false" or "False" } => false,
-        YamlScalarNode s when long.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) => l is >= int.MinValue and <= int.MaxValue ? (int)l : l,
+        YamlScalarNode s when long.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) => l is >= int.MinValue and <= int.MaxValue ? (int)l : (object)l,
         YamlScalarNode s when double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
         YamlScalarNode s => s.Value ?? "",
         YamlSequenceNode seq => seq.Children.Select(Value).ToList() is var items && items.All(v => v is not null) ? items : null,
@@ -140,7 +140,7 @@ public sealed class GraphFile
     {
         var shape = inputShape ?? Input ?? throw new InputException($"{Source}: input: the graph does not say its input shape (add input: [C, H, W])");
         if (Input is { } declared && inputShape is not null && !declared.SequenceEqual(inputShape))
-            throw new InputException($"{Source}: input: the graph takes {Tensor.Format(declared)}, but its inputs are {Tensor.Format(inputShape)}{(inputShape.Length > 1 && declared.Length == 1 ? " (read them through a flatten node)" : "")}");
+            throw new InputException($"{Source}: input: the graph takes {Tensor.Format(declared)}, but is given {Tensor.Format(inputShape)}{(inputShape.Length > 1 && declared.Length == 1 ? " (read them through a flatten node)" : "")}");
         Model Again() => Build(inputShape, parametrisation, seed);
         return LayerKinds.Build(Source, $"graph {Source} (input {Tensor.Format(shape)})", shape, Nodes, Output, Again).Initialise(parametrisation, seed);
     }

@@ -1,6 +1,6 @@
 namespace NtkDynamics.Tensors;
 
-/// <summary>Functions .NET's Math lacks, in double precision (a relative error of a few 1e-15): erf, erfc and log(1 + x).</summary>
+/// <summary>Functions .NET's Math lacks, in double precision (a relative error of a few 1e-15): erf and log(1 + x).</summary>
 public static class SpecialFunctions
 {
     private static readonly double TwoOverSqrtPi = 2 / Math.Sqrt(Math.PI);
@@ -13,9 +13,6 @@ public static class SpecialFunctions
         if (a < SeriesBelow) return Series(x);
         return a >= 6 ? Math.CopySign(1, x) : Math.CopySign(1 - Fraction(a), x); // erfc(6) = 2e-17: 1 in double
     }
-
-    /// <summary>The complementary error function erfc(x) = 1 - erf(x), without its cancellation for large x.</summary>
-    public static double Erfc(double x) => x >= SeriesBelow ? (x > 27 ? 0 : Fraction(x)) : 1 - Erf(x);
 
     // Below it the Taylor series needs fewer terms than the continued fraction (39 at 2.5; it cancels less than 2 digits).
     private const double SeriesBelow = 2.5;

@@ -61,11 +61,17 @@ public class InputCheckTests
         ("images too small for the CNN", o => Config(o, "", (DataLine, "data: {dataset: embedded, train_per_class: 16, test_per_class: 8, image_size: 7}")),
             "data.image_size: must be >= 8, got 7"),
         ("eval every steps and every epochs", o => Config(o, "eval: {every_steps: 3, every_epochs: 2}"), "eval.every_epochs: give every_epochs or every_steps, not both"),
+        ("a graph with an unknown layer", o => Config(o, "", (ModelLine, "model: {graph: {nodes: [{name: f, kind: flatten}, {name: fc, kind: linaer, out: 10}]}}")),
+            "model.graph: line 4: node 'fc' (linaer): kind: 'linaer' is not a layer kind"),
+        ("a graph with too few logits", o => Config(o, "", (ModelLine, "model: {graph: {nodes: [{name: f, kind: flatten}, {name: fc, kind: linear, out: 4}]}}")),
+            "model.graph: the output 'fc' gives 4 logits, but the stream has 10 classes"),
+        ("a graph file that is not there", o => Config(o, "", (ModelLine, "model: {graph: no-such-net.yaml}")), "model.graph: no-such-net.yaml: no such graph file"),
     }.Select(c => new object[] { c.Name, c.Yaml, c.Expected });
 
     private static string Folder(TempFolder dir, string name) => Directory.CreateDirectory(Path.Combine(dir.Path, name)).FullName;
 
-    private static void AssertBadInput((int Code, string Out, string Error) result, string configFile, string expected)
+    /// <summary>Exit code 2 and one line on stderr that starts with `ntk: <paramref name="configFile"/>` and holds <paramref name="expected"/>.</summary>
+    internal static void AssertBadInput((int Code, string Out, string Error) result, string configFile, string expected)
     {
         Assert.True(result.Code == 2, $"exit {result.Code}: {result.Error}");
         string line = result.Error.TrimEnd('\n');

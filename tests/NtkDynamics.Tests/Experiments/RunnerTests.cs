@@ -139,6 +139,19 @@ public class RunnerTests
         KilledAndResumedEndsIdentical(TinyYaml("kill", TempDir(), $"strategy: {{kind: {kind}{options}}}").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
     }
 
+    /// <summary>
+    /// A graph model with Dropout: its mask generator's state is in the checkpoints (model.safetensors' metadata) and the
+    /// graph inline in the run's config.yaml, so a resumed run draws the masks the uninterrupted one draws.
+    /// </summary>
+    [Fact]
+    public void ADropoutGraphKilledAndResumedEndsIdentical()
+    {
+        string dir = TempDir(), graph = Path.Combine(dir, "dropout.yaml");
+        File.WriteAllText(graph, "nodes:\n  - {name: flat, kind: flatten}\n  - {name: fc1, kind: linear, out: 24}\n  - {name: act, kind: tanh}\n" +
+            "  - {name: drop, kind: dropout, p: 0.5}\n  - {name: fc2, kind: linear, out: 10}\n");
+        KilledAndResumedEndsIdentical(TinyYaml("kill", dir).Replace("model: {kind: cnn, width: 8}", $"model: {{graph: {graph}}}").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
+    }
+
     private static void KilledAndResumedEndsIdentical(string yaml, int[] killAtRows)
     {
         var dir = ExperimentConfig.Parse(yaml).Output;

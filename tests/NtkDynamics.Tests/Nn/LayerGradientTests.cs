@@ -22,16 +22,21 @@ public class LayerGradientTests
     }
 
     // Forward + backward of a layer with L = Σ r ⊙ y in `mode`; input (unless not `inputs`) and parameter gradients against
-    // finite differences. Returns the input gradients.
-    private static Tensor[] CheckLayer(Layer layer, ulong seed, Mode mode, double eps, params Tensor[] inputs) => CheckLayer(layer, seed, mode, eps, true, inputs);
+    // finite differences. Returns the input gradients. `beforeForward` runs before every forward (a random layer's reseed).
+    internal static Tensor[] CheckLayer(Layer layer, ulong seed, Mode mode, double eps, params Tensor[] inputs) => CheckLayer(layer, seed, mode, eps, true, inputs);
 
-    private static Tensor[] CheckLayer(Layer layer, ulong seed, Mode mode, double eps, bool checkInputs, params Tensor[] inputs)
+    internal static Tensor[] CheckLayer(Layer layer, ulong seed, Mode mode, double eps, bool checkInputs, Tensor[] inputs, Action? beforeForward = null)
     {
+        beforeForward?.Invoke();
         var (state, y) = Run(layer, mode, inputs);
         var r = Random(seed + 1, y.Shape);
         foreach (var p in layer.Parameters) p.Grad.Fill(0);
         var dx = layer.Backward(state, r, Gradients.Own).Select(t => t!.Clone()).ToArray();
-        double Loss() => GradientCheck.Loss(x => Run(layer, mode, inputs).Y, inputs[0], r.Data);
+        double Loss()
+        {
+            beforeForward?.Invoke();
+            return GradientCheck.Loss(x => Run(layer, mode, inputs).Y, inputs[0], r.Data);
+        }
         for (int i = 0; i < inputs.Length && checkInputs; i++)
             GradientCheck.Check($"{layer.Describe()} {mode} input {i}", Loss, inputs[i].Data, dx[i].Data, seed + 2 + (ulong)i, eps);
         foreach (var p in layer.Parameters)
@@ -193,7 +198,7 @@ public class LayerGradientTests
     {
         foreach (var (bn, x) in BatchNorms())
         {
-            var dx = CheckLayer(bn, 100, mode, 1e-2, mode != Mode.FrozenBatchStatistics, x);
+            var dx = CheckLayer(bn, 100, mode, 1e-2, mode != Mode.FrozenBatchStatistics, [x]);
             if (mode != Mode.FrozenBatchStatistics) continue;
             var (frozen, y) = Run(bn, mode, x);
             var mean = ((BatchNorm.State)frozen).Mean;
