@@ -29,6 +29,11 @@ public static class Commands
             Console.Error.WriteLine($"ntk: {e.Message}");
             return 2;
         }
+        catch (NtkDynamics.Experiments.RunBusyException e)
+        {
+            Console.Error.WriteLine($"ntk: {e.Message}");
+            return NtkDynamics.Experiments.SweepRunner.BusyExitCode;
+        }
         catch (NtkDynamics.Experiments.Slurm.SlurmException e)
         {
             Console.Error.WriteLine($"ntk: {e.Message}");

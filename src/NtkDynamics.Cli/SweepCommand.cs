@@ -108,9 +108,9 @@ internal static class SweepCommand
         cmd.SetAction(r =>
         {
             var sweep = Sweep.Load(r.GetValue(file)!);
-            string db = Path.Combine(sweep.Folder, "index.sqlite");
-            int n = RunIndex.Build(sweep.Folder, db);
-            Console.WriteLine($"indexed {n} runs into {db}");
+            if (!Directory.Exists(sweep.Folder)) throw new InputException($"{sweep.Folder}: no such folder (the sweep has not been run)");
+            string db = RunIndex.BuildSweep(sweep);
+            Console.WriteLine($"indexed {sweep.Cells.Count} cells into {db}");
             return 0;
         });
         return cmd;

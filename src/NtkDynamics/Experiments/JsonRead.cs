@@ -34,9 +34,12 @@ internal static class JsonRead
         }
     }
 
+    private static JsonElement Object(JsonElement o, string where) =>
+        o.ValueKind == JsonValueKind.Object ? o : throw new InputException($"{where}: expected a JSON object, got {o.ValueKind.ToString().ToLowerInvariant()}");
+
     /// <summary>The number at key; NaN when the key is missing or null.</summary>
     public static double Number(JsonElement o, string key, string where) =>
-        o.TryGetProperty(key, out JsonElement v) ? v.ValueKind switch
+        Object(o, where).TryGetProperty(key, out JsonElement v) ? v.ValueKind switch
         {
             JsonValueKind.Null => double.NaN,
             JsonValueKind.Number => v.GetDouble(),
@@ -46,24 +49,26 @@ internal static class JsonRead
     /// <summary>The integer at key, which must be present.</summary>
     public static int Int(JsonElement o, string key, string where)
     {
-        if (!o.TryGetProperty(key, out JsonElement v)) throw new InputException($"{where}: missing '{key}'");
+        if (!Object(o, where).TryGetProperty(key, out JsonElement v)) throw new InputException($"{where}: missing '{key}'");
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int i)) throw new InputException($"{where}: '{key}' should be an integer, got {v}");
         return i;
     }
 
     /// <summary>The string at key, or null when missing or null.</summary>
     public static string? String(JsonElement o, string key, string where) =>
-        o.TryGetProperty(key, out JsonElement v) ? v.ValueKind switch
+        Object(o, where).TryGetProperty(key, out JsonElement v) ? v.ValueKind switch
         {
             JsonValueKind.Null => null,
             JsonValueKind.String => v.GetString(),
             _ => throw new InputException($"{where}: '{key}' should be a string, got {v.ValueKind.ToString().ToLowerInvariant()}"),
         } : null;
 
-    /// <summary>The array at key (empty when missing or null).</summary>
-    public static IEnumerable<JsonElement> Array(JsonElement o, string key, string where)
+    /// <summary>The array at key (empty when missing or null); with a null key, <paramref name="o"/> itself must be an array.</summary>
+    public static IEnumerable<JsonElement> Array(JsonElement o, string? key, string where)
     {
-        if (!o.TryGetProperty(key, out JsonElement v) || v.ValueKind == JsonValueKind.Null) return [];
+        if (key is null)
+            return o.ValueKind == JsonValueKind.Array ? o.EnumerateArray() : throw new InputException($"{where}: expected a JSON array, got {o.ValueKind.ToString().ToLowerInvariant()}");
+        if (!Object(o, where).TryGetProperty(key, out JsonElement v) || v.ValueKind == JsonValueKind.Null) return [];
         if (v.ValueKind != JsonValueKind.Array) throw new InputException($"{where}: '{key}' should be an array, got {v.ValueKind.ToString().ToLowerInvariant()}");
         return v.EnumerateArray();
     }

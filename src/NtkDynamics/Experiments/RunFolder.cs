@@ -55,6 +55,15 @@ public sealed class RunFolder(string path)
         catch (InputException) { return false; }
     }
 
+    /// <summary>Deletes what a killed writer left half-done: AtomicFile's temporary files and unfinished checkpoint folders.</summary>
+    public void RemoveTemporaryFiles()
+    {
+        foreach (string dir in new[] { Path, Kernels, Checkpoints }.Where(Directory.Exists))
+            foreach (string tmp in Directory.GetFiles(dir, ".*.tmp")) System.IO.File.Delete(tmp);
+        if (Directory.Exists(Checkpoints))
+            foreach (string tmp in Directory.GetDirectories(Checkpoints, "*.tmp")) Directory.Delete(tmp, true);
+    }
+
     /// <summary>Appends one line (with its newline) and flushes it to disk.</summary>
     public static void AppendLine(string file, string line)
     {

@@ -29,18 +29,66 @@ public static class RunIndex
         if (!Directory.Exists(folder)) throw new InputException($"{folder}: no such folder");
         var runs = Directory.EnumerateFiles(folder, "config.yaml", SearchOption.AllDirectories)
             .Select(Path.GetDirectoryName).Where(d => File.Exists(Path.Combine(d!, "stream.json"))).Order().ToList();
-        string tmp = database + ".tmp";
-        File.Delete(tmp);
-        using (var db = Open(tmp))
-        {
-            Execute(db, $"CREATE TABLE runs ({string.Join(", ", Columns.Select(c => $"{c.Column} {c.Type}"))})");
-            using var tx = db.BeginTransaction();
-            foreach (var dir in runs) Insert(db, Read(dir!));
-            tx.Commit();
-        }
-        SqliteConnection.ClearAllPools();
-        File.Move(tmp, database, overwrite: true);
+        Write(database, runs.Select(dir => Read(dir!)));
         return runs.Count;
+    }
+
+    /// <summary>
+    /// (Re)builds the sweep's index.sqlite with exactly one row per cell of the sweep file: a cell without a run folder yet is
+    /// a row of its configuration with state "pending"; a run killed mid-way is "interrupted"; a folder that cannot be read is
+    /// "unreadable". Returns the database's path.
+    /// </summary>
+    public static string BuildSweep(Sweep sweep)
+    {
+        string database = Path.Combine(sweep.Folder, "index.sqlite");
+        Write(database, sweep.Cells.Select(cell =>
+        {
+            var run = sweep.Run(cell.Index);
+            try
+            {
+                var row = File.Exists(run.Config) && File.Exists(run.File("stream.json")) ? Read(run.Path) : Row(sweep.CellConfig(cell.Index), run.Path, null, null);
+                return row with { State = sweep.State(cell.Index), Sweep = sweep.Name, Cell = cell.Index };
+            }
+            catch (InputException)
+            {
+                return Row(sweep.CellConfig(cell.Index), run.Path, null, null) with { State = "unreadable", Sweep = sweep.Name, Cell = cell.Index };
+            }
+        }));
+        return database;
+    }
+
+    /// <summary>
+    /// Writes the rows into a temporary database beside <paramref name="database"/> and renames it over: a reader never sees a
+    /// half-written index, a crash leaves the old one, and builders in several processes take turns (a lock file beside it).
+    /// </summary>
+    private static void Write(string database, IEnumerable<IndexedRun> rows)
+    {
+        string full = Path.GetFullPath(database), folder = Path.GetDirectoryName(full)!;
+        using var turn = WaitForLock(full + ".lock");
+        foreach (string stale in Directory.GetFiles(folder, Path.GetFileName(full) + ".*.tmp")) File.Delete(stale);
+        string tmp = $"{full}.{Environment.ProcessId}.tmp";
+        try
+        {
+            using (var db = Open(tmp))
+            {
+                Execute(db, $"CREATE TABLE runs ({string.Join(", ", Columns.Select(c => $"{c.Column} {c.Type}"))})");
+                using var tx = db.BeginTransaction();
+                foreach (var row in rows) Insert(db, row);
+                tx.Commit();
+            }
+            SqliteConnection.ClearAllPools();
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally { File.Delete(tmp); }
+    }
+
+    private static FileStream WaitForLock(string file)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; Thread.Sleep(20))
+        {
+            try { return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromMinutes(2)) { }
+        }
     }
 
     private static SqliteConnection Open(string path)
@@ -63,6 +111,11 @@ public static class RunIndex
         var run = new RunFolder(dir);
         var data = RunData.IsRunFolder(dir) ? RunData.Load(dir) : null;
         var c = data?.Config ?? ExperimentConfig.Load(run.Config);
+        return Row(c, dir, data, run);
+    }
+
+    private static IndexedRun Row(ExperimentConfig c, string dir, RunData? data, RunFolder? run)
+    {
         var f = new Dictionary<string, object?>
         {
             ["seed"] = (long)c.Seed, ["model_kind"] = c.Model.Kind, ["width"] = c.Model.Width, ["parametrisation"] = c.Model.Parametrisation,
@@ -88,16 +141,14 @@ public static class RunIndex
         string? sweep = null; int? cell = null; string? parameters = null;
         string parent = Path.GetDirectoryName(Path.GetFullPath(dir))!, cellsFile = Path.Combine(parent, "cells.json");
         if (File.Exists(cellsFile))
-        {
-            using var cells = JsonDocument.Parse(File.ReadAllText(cellsFile));
-            foreach (var entry in cells.RootElement.EnumerateArray())
-                if (entry.GetProperty("name").GetString() == Path.GetFileName(Path.GetFullPath(dir)))
+            foreach (var entry in JsonRead.Array(JsonRead.File(cellsFile), null, cellsFile))
+                if (entry.ValueKind == JsonValueKind.Object && JsonRead.String(entry, "name", cellsFile) == Path.GetFileName(Path.GetFullPath(dir)))
                 {
-                    sweep = Path.GetFileName(parent); cell = entry.GetProperty("index").GetInt32(); parameters = entry.GetProperty("params").GetRawText();
+                    sweep = Path.GetFileName(parent); cell = JsonRead.Int(entry, "index", cellsFile);
+                    parameters = entry.TryGetProperty("params", out var p) ? p.GetRawText() : null;
                 }
-        }
         f["params"] = parameters;
-        return new IndexedRun(c.Name, Path.GetFullPath(dir), run.ReadState() ?? "unknown", sweep, cell, f);
+        return new IndexedRun(c.Name, Path.GetFullPath(dir), run?.ReadState() ?? (run is null ? "pending" : "unknown"), sweep, cell, f);
     }
 
     private static void Insert(SqliteConnection db, IndexedRun r)
@@ -122,6 +173,10 @@ public static class RunIndex
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
                 result.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => reader.IsDBNull(i) ? null : reader.GetValue(i)));
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11) // SQLITE_NOTADB, SQLITE_CORRUPT
+        {
+            throw new InputException($"{database}: not a readable index ({e.Message.Split('\n')[0]}); rebuild it with `ntk sweep collect` or `ntk runs index`");
         }
         catch (SqliteException e) { throw new InputException($"{database}: bad filter '{where}': {e.Message.Split('\n')[0]}"); }
         return result;

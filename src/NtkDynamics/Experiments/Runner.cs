@@ -29,6 +29,7 @@ public sealed class Runner
     private (int Task, int Epoch, Samples Order)? _order;
     private double _lastLambda = double.NaN, _lastAccuracy = double.NaN;
     private int _stepsDone;
+    private RunLease? _lease;
 
     private Runner(Experiment experiment, RunFolder run, Action<RunEvent>? observe)
     {
@@ -66,7 +67,25 @@ public sealed class Runner
         CancellationToken stop = default)
     {
         var run = new RunFolder(folder ?? FolderOf(experiment.Config));
-        var runner = new Runner(experiment, run, observe);
+        CheckFree(run, overwrite);
+        using var lease = RunLease.Acquire(run.Path);
+        return StartHeld(experiment, run, overwrite, lease, observe, stop);
+    }
+
+    /// <summary>
+    /// Resumes the run in <paramref name="folder"/> when it has one (config.yaml), else starts <paramref name="experiment"/>
+    /// there, deciding under the run's lease (a sweep cell's worker).
+    /// </summary>
+    public static RunFolder StartOrResume(Experiment experiment, string folder, Action<RunEvent>? observe = null, CancellationToken stop = default)
+    {
+        var run = new RunFolder(folder);
+        using var lease = RunLease.Acquire(run.Path);
+        return File.Exists(run.Config) ? ResumeHeld(run, lease, observe, stop) : StartHeld(experiment, run, overwrite: true, lease, observe, stop);
+    }
+
+    private static RunFolder StartHeld(Experiment experiment, RunFolder run, bool overwrite, RunLease lease, Action<RunEvent>? observe, CancellationToken stop)
+    {
+        var runner = new Runner(experiment, run, observe) { _lease = lease };
         CheckFree(run, overwrite);
         if (Directory.Exists(run.Path)) Directory.Delete(run.Path, true);
         Directory.CreateDirectory(run.Path);
@@ -101,9 +120,17 @@ public sealed class Runner
     {
         var run = new RunFolder(folder);
         if (!File.Exists(run.Config)) throw new InputException($"{run.Path}: not a run folder (no config.yaml)");
+        if (run.ReadState() == "finished") return run; // final: no lease needed to know it
+        using var lease = RunLease.Acquire(run.Path);
+        return ResumeHeld(run, lease, observe, stop);
+    }
+
+    private static RunFolder ResumeHeld(RunFolder run, RunLease lease, Action<RunEvent>? observe, CancellationToken stop)
+    {
         if (run.ReadState() == "finished") return run;
         var config = ExperimentConfig.Load(run.Config);
-        var runner = new Runner(Build(config, observe), run, observe);
+        var runner = new Runner(Build(config, observe), run, observe) { _lease = lease };
+        run.RemoveTemporaryFiles();
         string? checkpoint = Checkpoint.Latest(run);
         if (checkpoint is null)
         {
@@ -116,7 +143,7 @@ public sealed class Runner
         RunFolder.TruncateAfter(run.Metrics, step, StepOfJson);
         RunFolder.TruncateAfter(run.Accuracy, step, StepOfCsv);
         if (Directory.Exists(run.Kernels))
-            foreach (var f in Directory.GetFiles(run.Kernels, "step_*.npy").Where(f => int.Parse(Path.GetFileNameWithoutExtension(f)[5..]) > step))
+            foreach (var f in Directory.GetFiles(run.Kernels, "step_*.npy").Where(f => !int.TryParse(Path.GetFileNameWithoutExtension(f)[5..], out int k) || k > step))
                 File.Delete(f);
         runner._observe(new RunEvent("message", step, runner._schedule.TotalSteps, 0, 0, 0, Message: $"resuming {run.Path} from step {step}"));
         runner.Loop(step, stop);
@@ -182,6 +209,8 @@ public sealed class Runner
             }
             for (int step = fromStep + 1; step <= total; step++)
             {
+                if (_lease is { Lost: true })
+                    throw new RunBusyException($"{_run.Path}: another process took over this run's lease (its lock is not shared between hosts); stopped without writing");
                 if (stop.IsCancellationRequested)
                 {
                     if (step - 1 > 0 && !_schedule.IsCheckpoint(step - 1)) SaveCheckpoint(step - 1);
@@ -217,7 +246,7 @@ public sealed class Runner
             _run.WriteStatus("finished", total, total);
             _observe(new RunEvent("end", total, total, tasks - 1, tasks, _schedule.EpochAt(total), Message: "finished"));
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not RunBusyException)
         {
             _run.WriteStatus("failed", fromStep + _stepsDone, total, e.Message.Split('\n')[0]);
             throw;

@@ -190,22 +190,28 @@ public sealed class Sweep
     /// <summary>Runs one cell in this process: resumes its run folder when one is there, else starts it. Returns its final state.</summary>
     public string RunCell(int index, Action<RunEvent>? observe = null, CancellationToken stop = default)
     {
-        var config = CellConfig(index);
         var run = Run(index);
-        if (File.Exists(run.Config))
-        {
-            WriteFolder();
-            Runner.Resume(run.Path, observe, stop);
-        }
-        else
-        {
-            var experiment = Experiment.Build(config, message => observe?.Invoke(new RunEvent("message", 0, 0, 0, 0, 0, Message: message)));
-            WriteFolder();
-            Runner.Start(experiment, run.Path, overwrite: true, observe: observe, stop: stop);
-        }
+        var experiment = File.Exists(run.Config) ? null
+            : Experiment.Build(CellConfig(index), message => observe?.Invoke(new RunEvent("message", 0, 0, 0, 0, 0, Message: message)));
+        WriteFolder();
+        if (experiment is null) Runner.Resume(run.Path, observe, stop);
+        else Runner.StartOrResume(experiment, run.Path, observe, stop);
         return run.ReadState() ?? "unknown";
     }
 
     /// <summary>Per cell: "pending" (no run folder yet) or the state in its status.json.</summary>
-    public IReadOnlyList<string> States() => Cells.Select(c => Run(c.Index).ReadState() ?? "pending").ToList();
+    public IReadOnlyList<string> States() => Cells.Select(c => State(c.Index)).ToList();
+
+    /// <summary>
+    /// A cell's state: "pending" (no run folder yet), the state in its status.json, or "interrupted" for a run whose status says
+    /// running but whose lease nobody holds (its process died: running the sweep again resumes it).
+    /// </summary>
+    public string State(int index)
+    {
+        var run = Run(index);
+        string state;
+        try { state = run.ReadState() ?? (Directory.Exists(run.Path) ? "interrupted" : "pending"); }
+        catch (InputException) { state = "interrupted"; }
+        return state is "running" && RunLease.HeldBy(run.Path) is null ? "interrupted" : state;
+    }
 }

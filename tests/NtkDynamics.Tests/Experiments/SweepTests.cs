@@ -71,10 +71,10 @@ public class SweepTests
         Assert.Contains(log, l => l.Contains("cell 2") && l.Contains("failed") && l.Contains("exit 9"));
         Assert.Contains("worker crashed", File.ReadAllText(Path.Combine(sweep.Folder, "logs", "cell_2.log")));
 
+        // One row per cell; the crashed cell never made its run folder.
         var rows = RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"));
-        Assert.Equal(3, rows.Count);
-        Assert.All(rows, r => Assert.Equal("finished", r["state"]));
-        Assert.Equal(new long[] { 0, 1, 3 }, rows.Select(r => (long)r["cell"]!).ToArray());
+        Assert.Equal(new long[] { 0, 1, 2, 3 }, rows.Select(r => (long)r["cell"]!).ToArray());
+        Assert.Equal(["finished", "finished", "pending", "finished"], rows.Select(r => (string)r["state"]!));
         Assert.Equal(8L, rows[0]["width"]);
         Assert.NotNull(rows[0]["average_accuracy"]);
         // The index's numbers are the run folder's, as RunData reads them.
@@ -84,6 +84,7 @@ public class SweepTests
         Assert.Equal(data.Measurements.Select(m => m.Velocity).Where(v => !double.IsNaN(v)).Max(), (double)rows[0]["velocity_peak"]!, 9);
         Assert.Equal(data.Summary!.Steps, Convert.ToDouble(rows[0]["steps"]));
         Assert.Equal(2, RunIndex.Query(Path.Combine(sweep.Folder, "index.sqlite"), "seed = 1").Count);
+        Assert.Null(rows[2]["average_accuracy"]);
 
         // Running it again skips the finished cells and runs only the failed one.
         var finishedAt = File.GetLastWriteTimeUtc(sweep.Run(0).Status);
