@@ -13,7 +13,10 @@ internal static class RunSummary
         Console.WriteLine($"run folder: {run.Path} ({state})");
         if (File.Exists(run.Summary))
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(run.Summary));
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(File.ReadAllText(run.Summary)); }
+            catch (JsonException e) { throw new InputException($"{run.Summary}: not valid JSON ({e.Message})"); }
+            using var _ = doc;
             var s = doc.RootElement;
             var matrix = s.GetProperty("accuracy_matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
             if (matrix.Length > 0)

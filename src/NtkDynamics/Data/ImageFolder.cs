@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Formats.Tar;
 using System.IO.Compression;
 
 namespace NtkDynamics.Data;
@@ -142,32 +141,28 @@ public static class ImageFolder
         try
         {
             using Stream file = File.OpenRead(archive);
-            using var tar = new TarEndCheck(IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file);
-            using var reader = new TarReader(tar, leaveOpen: true);
-            while (reader.GetNextEntry() is { } entry)
+            bool gzip = IsGzip(file);
+            using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            foreach (var member in TarArchive.Members(stream, archive, gzip ? null : file.Length, name => IsImageName(name.Split('/')[^1])))
             {
-                last = entry.Name;
-                string display = $"{archive}!{entry.Name}";
-                string[] parts = entry.Name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
-                if (entry.EntryType == TarEntryType.Directory)
+                last = member.Name;
+                string display = $"{archive}!{member.Name}";
+                string[] parts = member.Name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
+                if (member.Kind == TarMemberKind.Directory)
                 {
                     int s = Array.FindLastIndex(parts, p => SplitNames.Contains(p));
                     if (s >= 0 && s == parts.Length - 2 && Accept(parts[s], onlySplit)) classDirs.Add((ToSplit(parts[s]), parts[^1]));
                     continue;
                 }
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                if (member.Kind != TarMemberKind.File) continue;
                 if (parts.Length == 0 || parts[^1].StartsWith('.')) continue;
                 bool inClassFolder = parts.Length >= 3 && SplitNames.Contains(parts[^3]);
                 if (!inClassFolder && !IsImageName(parts[^1])) continue; // notes and licences outside the split folders
                 if (!inClassFolder) throw new InputException($"{display}: image not in a <split>/<class>/ folder (split is train, test or val)");
                 if (!Accept(parts[^3], onlySplit)) throw new InputException($"{display}: in split {parts[^3]} but this archive is for {onlySplit}");
                 if (!IsImage(parts[^1], display)) continue;
-                var bytes = new byte[entry.Length];
-                entry.DataStream?.ReadExactly(bytes);
-                images.Add(new RawImage(ToSplit(parts[^3]), parts[^2], display, bytes));
+                images.Add(new RawImage(ToSplit(parts[^3]), parts[^2], display, member.Data!));
             }
-            if (!tar.EndsWithMarker())
-                throw new InputException($"{archive}: archive is truncated after entry {last} (no end-of-archive marker)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {

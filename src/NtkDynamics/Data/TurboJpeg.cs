@@ -50,6 +50,9 @@ public sealed partial class TurboJpeg : IDisposable
             if (tjDecompressHeader3(_handle, src, (nuint)jpeg.Length, &width, &height, &subsampling, &colorspace) != 0)
                 throw new InputException($"{name}: JPEG header does not decode ({Error()})");
             if (width <= 0 || height <= 0) throw new InputException($"{name}: JPEG has size {width}x{height}");
+            // Even a flat image needs a few bits per 8x8 block: far fewer than 4096 pixels per byte. A header claiming more lies.
+            if ((long)width * height > 4096L * jpeg.Length)
+                throw new InputException($"{name}: JPEG header claims {width}x{height} pixels, more than {jpeg.Length} bytes can hold (damaged file)");
             var rgb = new byte[(long)width * height * 3];
             fixed (byte* dst = rgb)
                 if (tjDecompress2(_handle, src, (nuint)jpeg.Length, dst, width, 0, height, PixelFormatRgb, FlagAccurateDct | FlagStopOnWarning) != 0)

@@ -52,6 +52,7 @@ public static class Checkpoint
         SafeTensors.WriteArrays(Path.Combine(tmp, "strategy.safetensors"), strategy.SaveState(),
             new Dictionary<string, string> { ["strategy"] = strategy.Kind });
         AtomicFile.WriteText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Json.Indented));
+        AtomicFile.WriteText(Path.Combine(tmp, Sums), string.Concat(Files.Select(f => $"{Sha256(Path.Combine(tmp, f))}  {f}\n")));
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(tmp, final);
         AtomicFile.WriteText(Path.Combine(run.Checkpoints, "latest"), name + "\n");
@@ -81,26 +82,83 @@ public static class Checkpoint
         return Directory.Exists(dir) ? dir : null;
     }
 
-    /// <summary>Restores weights, momentum, reference kernels and the strategy's state; returns the saved state.</summary>
+    private const string Sums = "sha256sums";
+    private static readonly string[] Files = ["model.safetensors", "optimizer.safetensors", "kernels.safetensors", "strategy.safetensors", "state.json"];
+
+    private static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>
+    /// Checks every file against sha256sums (in the format `sha256sum -c` reads), so a flipped bit anywhere is an error
+    /// naming the file rather than a silently different resumed run. A checkpoint written before the sums existed has none.
+    /// </summary>
+    private static void Verify(string dir)
+    {
+        string sums = Path.Combine(dir, Sums);
+        if (!File.Exists(sums)) return;
+        var listed = new Dictionary<string, string>();
+        foreach (string line in File.ReadAllLines(sums))
+        {
+            string[] parts = line.Split("  ", 2);
+            if (parts.Length != 2 || parts[0].Length != 64 || !Files.Contains(parts[1]))
+                throw new InputException($"{sums}: damaged line '{line}' (expected '<sha256>  <file>' for {string.Join(", ", Files)})");
+            listed[parts[1]] = parts[0];
+        }
+        foreach (string f in Files)
+        {
+            string path = Path.Combine(dir, f);
+            if (!listed.TryGetValue(f, out string? want)) throw new InputException($"{sums}: has no line for {f}");
+            if (!File.Exists(path)) throw new InputException($"{path}: missing from the checkpoint");
+            if (Sha256(path) != want) throw new InputException($"{path}: damaged (its SHA-256 differs from the one in {Sums}); resume from an earlier checkpoint");
+        }
+    }
+
+    /// <summary>
+    /// Restores weights, momentum, reference kernels and the strategy's state; returns the saved state. A damaged file is an
+    /// <see cref="InputException"/> naming it.
+    /// </summary>
     public static CheckpointState Load(string dir, Model model, Sgd optimizer, KernelTracker tracker, IStrategy strategy)
     {
+        Verify(dir);
         string modelFile = Path.Combine(dir, "model.safetensors");
         var saved = SafeTensors.ReadArrays(modelFile);
         model.LoadStateDict(saved.Arrays.ToDictionary(a => a.Key, a => a.Value.ToTensor()), modelFile);
         model.LoadRandomState(saved.Metadata.Where(m => m.Key.StartsWith(RandomStateKey, StringComparison.Ordinal))
             .ToDictionary(m => m.Key[RandomStateKey.Length..], m => RandomWords(m.Value, modelFile)), modelFile);
+        string optimizerFile = Path.Combine(dir, "optimizer.safetensors");
+        var parameters = model.Parameters.ToDictionary(p => p.Name);
+        var buffers = SafeTensors.Read(optimizerFile);
+        foreach (var (name, t) in buffers)
+            if (!parameters.TryGetValue(name, out var p) || p.Value.Data.Length != t.Data.Length)
+                throw new InputException($"{optimizerFile}: buffer '{name}' of {t.Data.Length} values matches no parameter of {model.Description}");
         optimizer.Buffers.Clear();
-        foreach (var (name, t) in SafeTensors.Read(Path.Combine(dir, "optimizer.safetensors"))) optimizer.Buffers[name] = t.Data;
-        var kernels = SafeTensors.ReadArrays(Path.Combine(dir, "kernels.safetensors")).Arrays;
+        foreach (var (name, t) in buffers) optimizer.Buffers[name] = t.Data;
+        string kernelFile = Path.Combine(dir, "kernels.safetensors");
+        var kernels = SafeTensors.ReadArrays(kernelFile).Arrays;
+        // Θ_0, Θ_switch and Θ_prev are the same square probe kernel (a finished task's block is smaller).
+        string[] whole = ["initial", "switch", "previous"];
+        int size = kernels.Where(kv => whole.Contains(kv.Key)).Select(kv => kv.Value.Length).DefaultIfEmpty(0).First(), side = (int)Math.Round(Math.Sqrt(size));
+        foreach (var (key, a) in kernels.Where(kv => whole.Contains(kv.Key)))
+            if (a.Length != size || side * side != size)
+                throw new InputException($"{kernelFile}: '{key}' has {a.Length} values, expected the same square kernel as the others");
         double[]? K(string key) => kernels.TryGetValue(key, out var a) ? a.ToDouble() : null;
         tracker.Initial = K("initial"); tracker.AtSwitch = K("switch"); tracker.Previous = K("previous");
         tracker.TaskEnd.Clear();
         foreach (var (key, a) in kernels.Where(kv => kv.Key.StartsWith("task_end_")))
-            tracker.TaskEnd[int.Parse(key["task_end_".Length..], System.Globalization.CultureInfo.InvariantCulture)] = a.ToDouble();
+            tracker.TaskEnd[int.TryParse(key["task_end_".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int task) ? task
+                : throw new InputException($"{kernelFile}: '{key}' names no task")] = a.ToDouble();
         string strategyFile = Path.Combine(dir, "strategy.safetensors");
         strategy.LoadState(SafeTensors.ReadArrays(strategyFile).Arrays, strategyFile);
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")))
-            ?? throw new InputException($"{dir}/state.json: empty");
+        string stateFile = Path.Combine(dir, "state.json");
+        CheckpointState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(stateFile)) ?? throw new InputException($"{stateFile}: empty");
+        }
+        catch (JsonException e) { throw new InputException($"{stateFile}: not a checkpoint state ({e.Message})"); }
         tracker.PreviousStep = state.PreviousStep; tracker.PreviousEpoch = state.PreviousEpoch; tracker.SwitchTask = state.SwitchTask;
         return state;
     }

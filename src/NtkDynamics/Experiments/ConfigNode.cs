@@ -26,6 +26,11 @@ public sealed class ConfigNode
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlDotNet.Core.YamlException e) { throw new InputException($"{source}: not valid YAML/JSON at line {e.Start.Line}, column {e.Start.Column}: {e.Message.Split('\n')[0]}"); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner fails this way on some damaged text.
+            throw new InputException($"{source}: not valid YAML/JSON ({e.Message.Split('\n')[0]})");
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
             throw new InputException($"{source}: the file is empty (expected a mapping of keys: model:, data:, stream:, ...; write {{}} for every default)");
         if (stream.Documents.Count > 1) throw new InputException($"{source}: holds {stream.Documents.Count} YAML documents (---), expected one");

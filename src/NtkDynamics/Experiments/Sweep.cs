@@ -125,7 +125,8 @@ public sealed class Sweep
             Cpus = s.Int("cpus", 1, 1)!.Value, Memory = s.String("memory"), Time = s.String("time"), Partition = s.String("partition"),
             MaxConcurrent = s.Int("max_concurrent", null, 1), Extra = s.Strings("extra") ?? [],
         };
-        slurm.Validate();
+        try { slurm.Validate(); }
+        catch (InputException e) { throw new InputException($"{path}: {e.Message}"); }
         root.RejectUnknown();
         var sweep = new Sweep(path, name, Path.Combine(output, name), workers, slurm, baseYaml, axes);
         foreach (var cell in sweep.Cells) sweep.CellConfig(cell.Index); // every cell must be a valid experiment

@@ -58,6 +58,7 @@ internal static class SafeTensorsHeader
     /// <summary>Parses the header JSON into entries (in file order) and metadata.</summary>
     public static (List<SafeTensorsEntry> Entries, Dictionary<string, string> Metadata) Parse(byte[] json, string path)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw Bad(path, "the header is not valid UTF-8 JSON");
         JsonDocument doc;
         try
         {
