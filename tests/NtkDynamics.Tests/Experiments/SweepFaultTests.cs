@@ -16,12 +16,15 @@ public class SweepFaultTests(ITestOutputHelper output)
 {
     private const int Cells = 4;
 
-    /// <summary>A sweep of four tiny cells (6 steps each) in <paramref name="dir"/>.</summary>
-    private static string WriteSweep(TempFolder dir)
+    /// <summary>
+    /// A sweep of four tiny cells in <paramref name="dir"/>: two tasks of <paramref name="stepsPerTask"/> steps each (one epoch of
+    /// batches of 16 over 5 classes).
+    /// </summary>
+    private static string WriteSweep(TempFolder dir, int stepsPerTask = 3)
     {
-        File.WriteAllText(dir.File("base.yaml"), """
+        File.WriteAllText(dir.File("base.yaml"), $$"""
             model: {kind: cnn, width: 4}
-            data: {dataset: embedded, train_per_class: 8, test_per_class: 4}
+            data: {dataset: embedded, train_per_class: {{16 * stepsPerTask / 5}}, test_per_class: 4}
             stream: {kind: class-split, tasks: 2, classes_per_task: 5, probe_size: 10}
             train: {lr: 0.01, momentum: 0.9, batch_size: 16, epochs_per_task: 1}
             ntk: {every: 2}
@@ -115,9 +118,10 @@ public class SweepFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>Every cell finished, with each measurement and evaluation once and no temporary file left; exactly one index row per cell.</summary>
-    private static void AssertAllFinishedOnce(Sweep sweep)
+    private static void AssertAllFinishedOnce(Sweep sweep, int stepsPerTask = 3)
     {
-        int[] steps = [0, 2, 3, 4, 6]; // every 2 steps and each task's end (3 steps per task)
+        // Every 2 steps and each task's end.
+        int[] steps = Enumerable.Range(0, 2 * stepsPerTask + 1).Where(s => s % 2 == 0 || s % stepsPerTask == 0).ToArray();
         foreach (var cell in sweep.Cells)
         {
             var run = sweep.Run(cell.Index);
@@ -125,7 +129,7 @@ public class SweepFaultTests(ITestOutputHelper output)
             var data = RunData.Load(run.Path);
             Assert.Equal(steps, data.Measurements.Select(m => m.Step).ToArray());
             Assert.Equal(File.ReadAllLines(run.Metrics).Length, steps.Length);
-            Assert.Equal(2 * 3, data.Evaluations.Count); // steps 0, 3, 6 on both tasks
+            Assert.Equal(2 * 3, data.Evaluations.Count); // step 0 and each task's end, on both tasks
             Assert.Empty(Directory.GetFiles(run.Path, "*.tmp", SearchOption.AllDirectories));
             Assert.Empty(Directory.GetDirectories(run.Path, "*.tmp", SearchOption.AllDirectories));
         }
@@ -138,8 +142,10 @@ public class SweepFaultTests(ITestOutputHelper output)
     [Fact]
     public void KilledDriversAndWorkersAtRandomMomentsStillFinishEveryCellNeverTwiceAtOnce()
     {
+        // Cells long enough (40 steps, a few seconds each) that every round finds a worker to kill, on a fast machine too.
+        const int stepsPerTask = 20;
         using var dir = new TempFolder();
-        string sweepFile = WriteSweep(dir), log = dir.File("driver.log");
+        string sweepFile = WriteSweep(dir, stepsPerTask), log = dir.File("driver.log");
         var sweep = Sweep.Load(sweepFile);
         var rng = new Random(20250614);
         var killed = new Dictionary<int, DateTime>();
@@ -155,7 +161,7 @@ public class SweepFaultTests(ITestOutputHelper output)
             using var driver = Driver(sweepFile, log);
             for (var wait = Stopwatch.StartNew(); wait.Elapsed.TotalSeconds < 30 && !driver.HasExited && !sweep.Cells.Any(c => RunLease.HeldBy(sweep.Run(c.Index).Path) is not null);)
                 Thread.Sleep(20);
-            Thread.Sleep(rng.Next(0, 2000));
+            Thread.Sleep(rng.Next(0, 1000));
             var victims = SweepProcesses(sweepFile);
             foreach (var (pid, worker) in victims.Where(v => plan == "everything" || (plan == "driver" ? !v.Worker : v.Worker)).Take(plan == "a worker" ? 1 : int.MaxValue))
             {
@@ -177,7 +183,7 @@ public class SweepFaultTests(ITestOutputHelper output)
             Assert.True(wait.Elapsed.TotalSeconds < 60, $"processes of the sweep still running: {string.Join(", ", SweepProcesses(sweepFile))}");
 
         var (acquisitions, takeovers) = AuditHistories(sweep, killed);
-        AssertAllFinishedOnce(sweep);
+        AssertAllFinishedOnce(sweep, stepsPerTask);
         output.WriteLine($"{rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s, killed {killedDrivers} drivers and {killedWorkers} workers; " +
             $"acquisitions per cell {string.Join(", ", acquisitions)}, {takeovers} takeovers of a killed holder's lease");
         Assert.True(killedWorkers >= 1 && killedDrivers >= 1, $"only {killedWorkers} workers and {killedDrivers} drivers were killed");
