@@ -85,11 +85,14 @@ public sealed class Experiment
         var m = config.Model;
         Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
         if (m.Graph is { } graph) return GraphFactory(graph, [data.Channels, data.Height, data.Width], stream.NumClasses, par, config.Seed);
-        if (m.Kind == "cnn" && data.Height != data.Width)
-            throw new InputException($"data.image_size: the CNN needs square images, {config.Data.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
-        var spec = m.Kind == "cnn"
-            ? ModelSpec.Cnn(m.Width, data.Channels, data.Height, stream.NumClasses)
-            : ModelSpec.Mlp([data.Channels, data.Height, data.Width], m.Hidden, stream.NumClasses);
+        if (m.Kind is "cnn" or "resnet18" && data.Height != data.Width)
+            throw new InputException($"data.image_size: the {(m.Kind == "cnn" ? "CNN" : "ResNet-18")} needs square images, {config.Data.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
+        var spec = m.Kind switch
+        {
+            "cnn" => ModelSpec.Cnn(m.Width, data.Channels, data.Height, stream.NumClasses),
+            "resnet18" => ModelSpec.ResNet18(m.Width, data.Channels, data.Height, stream.NumClasses),
+            _ => ModelSpec.Mlp([data.Channels, data.Height, data.Width], m.Hidden, stream.NumClasses),
+        };
         return () => spec.Build(par, config.Seed);
     }
 

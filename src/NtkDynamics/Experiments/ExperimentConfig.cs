@@ -6,7 +6,7 @@ using YamlDotNet.Serialization;
 
 namespace NtkDynamics.Experiments;
 
-/// <summary>The network: the paper's CNN, an MLP or a graph (a file or inline, <see cref="GraphFile"/>), its width and parametrisation.</summary>
+/// <summary>The network: the paper's CNN, an MLP, the CIFAR ResNet-18 (width = nf) or a graph (a file or inline, <see cref="GraphFile"/>), its width and parametrisation.</summary>
 public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB, GraphFile? Graph = null);
 
 /// <summary>The data set (a name from `ntk data list` or a path), optional per-class subsets, image size for image folders.</summary>
@@ -90,7 +90,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
     private static ModelConfig ReadModel(ConfigNode m)
     {
         var graph = ReadGraph(m);
-        string kind = m.Choice("kind", graph is null ? "cnn" : "graph", "cnn", "mlp", "graph");
+        string kind = m.Choice("kind", graph is null ? "cnn" : "graph", "cnn", "mlp", "resnet18", "graph");
         if (kind == "graph" && graph is null) throw m.Error("graph", "a graph model needs its graph: a file (graph: net.yaml) or the graph itself");
         if (kind != "graph" && graph is not null) throw m.Error("graph", $"only for kind graph (this model is {kind})");
         if (graph is not null && m.Int("width", null) is not null) throw m.Error("width", "not used by a graph model (its layers say their sizes)");
@@ -103,7 +103,8 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         if (parametrisation != "ntk")
             foreach (var (key, value, fallback) in new[] { ("sigma_w", sigmaW, Math.Sqrt(2)), ("sigma_b", sigmaB, 0.1) })
                 if (value != fallback) throw m.Error(key, $"only for parametrisation ntk (this model is {parametrisation})");
-        return new ModelConfig(kind, m.Int("width", 32, min: 1)!.Value, hidden,
+        // ResNet-18's width is nf: 20 is GEM's and Mammoth's reduced one, 64 the standard.
+        return new ModelConfig(kind, m.Int("width", kind == "resnet18" ? 20 : 32, min: 1)!.Value, hidden,
             parametrisation, sigmaW, sigmaB, graph);
     }
 

@@ -152,6 +152,14 @@ public class RunnerTests
         KilledAndResumedEndsIdentical(TinyYaml("kill", dir).Replace("model: {kind: cnn, width: 8}", $"model: {{graph: {graph}}}").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
     }
 
+    /// <summary>
+    /// ResNet-18 from the config (model: {kind: resnet18}): BatchNorm's running statistics are in the checkpoints with the
+    /// parameters, so a run killed twice and resumed trains, evaluates and measures the eNTK exactly as an uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void AResNet18KilledAndResumedEndsIdentical() =>
+        KilledAndResumedEndsIdentical(TinyYaml("kill", TempDir()).Replace("kind: cnn, width: 8", "kind: resnet18, width: 4").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
+
     private static void KilledAndResumedEndsIdentical(string yaml, int[] killAtRows)
     {
         var dir = ExperimentConfig.Parse(yaml).Output;
