@@ -8,7 +8,8 @@ namespace NtkDynamics.Tests.Strategies;
 
 /// <summary>
 /// A tiny continual problem for testing strategies: 6 classes of random 1 x 4 x 4 images (12 train, 6 test each), split into
-/// 3 tasks of 2 classes, and an MLP 16-8-6; everything seeded.
+/// 3 tasks of 2 classes (or, with <c>permuted</c>, 3 domain-incremental tasks of all 6 classes, each with its own pixel
+/// permutation), and an MLP 16-8-6; everything seeded.
 /// </summary>
 internal sealed class StrategyFixture
 {
@@ -16,7 +17,7 @@ internal sealed class StrategyFixture
     public Model Model { get; }
     public StrategyContext Context { get; }
 
-    public StrategyFixture(ulong seed = 5, HeadKind head = HeadKind.ClassIncremental, string loss = "cross-entropy")
+    public StrategyFixture(ulong seed = 5, HeadKind head = HeadKind.ClassIncremental, string loss = "cross-entropy", bool permuted = false)
     {
         var rng = new Rng(seed);
         ImageSplit Split(int perClass)
@@ -27,7 +28,8 @@ internal sealed class StrategyFixture
             return new ImageSplit(pixels, [.. Enumerable.Range(0, n).Select(i => i % 6)], 1, 4, 4);
         }
         var data = new ImageDataset("random", "memory", [.. Enumerable.Range(0, 6).Select(c => $"c{c}")], Split(12), Split(6));
-        Stream = Streams.ClassSplit(data, 3, 2, seed: seed, options: new StreamOptions(head, ProbeSize: 6));
+        Stream = permuted ? Streams.Permuted(data, 3, seed, new StreamOptions(head, ProbeSize: 6))
+            : Streams.ClassSplit(data, 3, 2, seed: seed, options: new StreamOptions(head, ProbeSize: 6));
         var spec = ModelSpec.Mlp([1, 4, 4], [8], 6);
         Model = spec.Build(Parametrisation.Parse("standard"), seed);
         Context = new StrategyContext
