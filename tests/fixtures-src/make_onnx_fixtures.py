@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.abspath(args.bench))
 
 import st_io  # noqa: E402
 from cnn import PaperCNN  # noqa: E402
-from torch_references import forward_backward, kernels  # noqa: E402
+from torch_references import BasicBlock, ResNet18, forward_backward, kernels  # noqa: E402
 
 torch.set_num_threads(1)
 OUT = args.out
@@ -52,46 +52,6 @@ def f64(t):
 
 
 # ----------------------------------------------------------------------------- models
-
-class BasicBlock(nn.Module):
-    """The CIFAR ResNet basic block (GEM / Mammoth names): conv1-bn1-relu-conv2-bn2, plus the shortcut, then relu."""
-
-    def __init__(self, in_planes, planes, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet18(nn.Module):
-    """CIFAR ResNet-18: 3x3 stem without pooling, stages [2, 2, 2, 2] of widths nf*[1, 2, 4, 8], global average
-    pooling, a linear head (GEM's and Mammoth's reduced ResNet-18 at nf = 20)."""
-
-    def __init__(self, nf=20, num_classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, nf, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(nf)
-        planes, widths = nf, [nf, 2 * nf, 4 * nf, 8 * nf]
-        for i, (w, s) in enumerate(zip(widths, [1, 2, 2, 2])):
-            setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(planes, w, s), BasicBlock(w, w, 1)))
-            planes = w
-        self.classifier = nn.Linear(8 * nf, num_classes)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        out = F.adaptive_avg_pool2d(out, 1)
-        return self.classifier(out.view(out.size(0), -1))  # Shape/Gather/Unsqueeze/Concat/Reshape in the export
-
 
 class SmallResNet(nn.Module):
     """Two residual blocks with max and average pooling (one AvgPool2d with padding) and a linear head."""
