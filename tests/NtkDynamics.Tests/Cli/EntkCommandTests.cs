@@ -109,6 +109,7 @@ public class EntkCommandTests : IDisposable
     public static TheoryData<string> Failures => new()
     {
         "probe shape", "probe missing", "probe dtype", "labels count", "label range", "data classes", "checkpoint missing", "checkpoint extra name", "checkpoint shape",
+        "resnet checkpoint missing buffer", "resnet checkpoint buffer shape", "resnet checkpoint weight shape",
         "checkpoint image size", "kernel overflow", "logit range", "kind", "method", "out folder", "no model", "no probe",
     };
 
@@ -122,6 +123,15 @@ public class EntkCommandTests : IDisposable
             string path = _dir.Path("edited.safetensors");
             SafeTensors.Write(path, edit(SafeTensors.Read(weights)));
             return path;
+        }
+        // A ResNet-18 (nf 4) state dict with buffers, edited: the message names the tensor.
+        string[] ResNet(Action<Dictionary<string, Tensor>> edit)
+        {
+            var state = ModelSpec.ResNet18(4, 3, 8, 10).Build(Parametrisation.Parse("standard"), 0).StateDict().ToDictionary(p => p.Key, p => p.Value);
+            edit(state);
+            string path = _dir.Path("resnet.safetensors");
+            SafeTensors.Write(path, state);
+            return Ckpt(path);
         }
         switch (name)
         {
@@ -147,6 +157,12 @@ public class EntkCommandTests : IDisposable
                 return (Ckpt(Edited(w => { w["conv4.weight"] = new Tensor(4, 4, 3, 3); return w; })), "unexpected conv4.weight");
             case "checkpoint shape":
                 return (Ckpt(Edited(w => { w["conv2.bias"] = new Tensor(5); return w; })), "'conv2.bias' has shape [5]");
+            case "resnet checkpoint missing buffer":
+                return (ResNet(w => w.Remove("layer1.0.bn1.running_var")), "missing layer1.0.bn1.running_var");
+            case "resnet checkpoint buffer shape":
+                return (ResNet(w => w["layer2.0.shortcut.1.running_mean"] = new Tensor(7)), "'layer2.0.shortcut.1.running_mean' has shape [7], ResNet-18(nf 4, input [3, 8, 8], 10 classes) expects [8]");
+            case "resnet checkpoint weight shape":
+                return (ResNet(w => w["layer3.1.conv2.weight"] = new Tensor(16, 16, 1, 1)), "'layer3.1.conv2.weight' has shape [16, 16, 1, 1]");
             case "checkpoint image size":
                 return (["entk", "--checkpoint", weights, "--image-size", "32", "--probe", probe, "--out", kernel], "fits no image size");
             case "kernel overflow":

@@ -28,6 +28,26 @@ public class RunAndSweepCommandTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A killed ResNet-18 run whose config.yaml was then edited (nf 4 to 6): the resume names the first tensor that
+    /// does not fit, in one line, exit 2, and leaves the run as it was.</summary>
+    [Fact]
+    public void ResumingFromACheckpointThatDoesNotFitTheModelNamesTheTensor()
+    {
+        var dir = Directory.CreateTempSubdirectory("ntk-cli-").FullName;
+        string yaml = RunnerTests.TinyYaml("r", dir).Replace("kind: cnn, width: 8", "kind: resnet18, width: 4").Replace("epochs_per_task: 2", "epochs_per_task: 6");
+        File.WriteAllText(Path.Combine(dir, "e.yaml"), yaml);
+        var run = new NtkDynamics.Experiments.RunFolder(Path.Combine(dir, "r"));
+        Assert.True(NtkProcess.KillWhen(() => File.Exists(run.File("checkpoints/latest")), "run", Path.Combine(dir, "e.yaml"), "--quiet"), "the run ended before its kill");
+        File.WriteAllText(run.Config, File.ReadAllText(run.Config).Replace("width: 4", "width: 6"));
+        string metrics = File.ReadAllText(run.Metrics);
+        var (code, _, error) = CliRunner.Run("run", "--resume", run.Path, "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("model.safetensors: 'conv1.weight' has shape [4, 1, 3, 3], ResNet-18(nf 6, input [1, 28, 28], 10 classes) expects [6, 1, 3, 3]", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(metrics, File.ReadAllText(run.Metrics));
+        Directory.Delete(dir, true);
+    }
+
     [Fact]
     public void SlurmDryRunWritesTheArrayScriptForUnfinishedCells()
     {
