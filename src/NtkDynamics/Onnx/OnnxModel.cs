@@ -56,6 +56,9 @@ public sealed class OnnxModel
     /// <summary>Reads and checks <paramref name="path"/>; see the class summary.</summary>
     public static OnnxModel Load(string path) => OnnxImport.Load(path);
 
+    /// <summary>Our layer graph of this model, with its weights (<see cref="OnnxGraph.Build"/>).</summary>
+    public Nn.Model ToModel(ulong seed = 0) => OnnxGraph.Build(this, seed);
+
     /// <summary>The initializer <paramref name="name"/>, or null when it is not one.</summary>
     public OnnxTensor? Initializer(string name) => _initializers.GetValueOrDefault(name);
 
