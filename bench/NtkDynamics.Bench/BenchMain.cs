@@ -14,7 +14,7 @@ public static class BenchMain
             case "entk-case": EntkBench.RunCase(args.Skip(1).ToArray()); return 0;
             case "onnx": OnnxBench.Run(args.Skip(1).ToArray()); return 0;
             default:
-                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH] | onnx [--nf 64] [--rounds 5])");
+                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH] | onnx [--nf 64] [--rounds 5] [--entk-nf 20] [--cnn-width 64] [--entk-rounds 3])");
                 return 2;
         }
     }

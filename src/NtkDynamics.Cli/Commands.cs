@@ -17,6 +17,7 @@ public static class Commands
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(EntkCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(TheoryCommand.Create());

@@ -19,7 +19,7 @@ internal static class EntkCommand
 {
     /// <summary>The parsed options.</summary>
     private sealed record Args(
-        string? Model, int Width, string? Hidden, string Parametrisation, ulong Seed, int? Classes, int? ImageSize, int? Channels,
+        string? Model, string? Onnx, int Width, string? Hidden, string Parametrisation, ulong Seed, int? Classes, int? ImageSize, int? Channels,
         string? Checkpoint, string? Probe, string? Labels, string? Data, int ProbeSize,
         string Kind, int? Logit, double BudgetGib, string Method, string? Out, string? PerLayer, bool NoFusion, bool ProbeStatistics);
 
@@ -29,6 +29,7 @@ internal static class EntkCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "architecture to build: cnn (the paper's CNN), mlp or resnet18 (the CIFAR ResNet-18)" };
+        var onnx = new Option<string?>("--onnx") { Description = "an .onnx file exported from PyTorch (docs/onnx.md) instead of --model; with --checkpoint, that state dict's weights (a run's checkpoints/step_*/model.safetensors)" };
         var width = new Option<int>("--width") { Description = "CNN channels, ResNet-18's nf (20: the reduced one), or the MLP's hidden size when --hidden is not given", DefaultValueFactory = _ => 32 };
         var hidden = new Option<string?>("--hidden") { Description = "MLP hidden sizes, comma-separated (default: width,width)" };
         var par = new Option<string>("--parametrisation") { Description = "standard, kaiming or ntk (also how a checkpoint's weights are used)", DefaultValueFactory = _ => "standard" };
@@ -51,11 +52,11 @@ internal static class EntkCommand
         var probeStatistics = new Option<bool>("--probe-statistics") { Description = "BatchNorm normalises by the probe's own batch statistics, held constant (default: its running statistics, as model.eval())" };
         var cmd = new Command("entk", "Compute a model's empirical NTK on a probe, write it as .npy and print its metrics")
         {
-            model, width, hidden, par, seed, classes, imageSize, channels, checkpoint, probe, labels, data, probeSize, kind, logit, budget, method, output, perLayer,
+            model, onnx, width, hidden, par, seed, classes, imageSize, channels, checkpoint, probe, labels, data, probeSize, kind, logit, budget, method, output, perLayer,
             noFusion, probeStatistics,
         };
         cmd.SetAction(r => Run(new Args(
-            r.GetValue(model), r.GetValue(width), r.GetValue(hidden), r.GetValue(par)!, r.GetValue(seed), r.GetValue(classes),
+            r.GetValue(model), r.GetValue(onnx), r.GetValue(width), r.GetValue(hidden), r.GetValue(par)!, r.GetValue(seed), r.GetValue(classes),
             r.GetValue(imageSize), r.GetValue(channels), r.GetValue(checkpoint), r.GetValue(probe), r.GetValue(labels), r.GetValue(data),
             r.GetValue(probeSize), r.GetValue(kind)!, r.GetValue(logit), r.GetValue(budget), r.GetValue(method)!, r.GetValue(output), r.GetValue(perLayer),
             r.GetValue(noFusion), r.GetValue(probeStatistics))));
@@ -136,6 +137,16 @@ internal static class EntkCommand
     {
         var par = Parametrisation.Parse(a.Parametrisation, "--parametrisation");
         bool image = probe.Rank == 4;
+        if (a.Onnx is { } file)
+        {
+            if (a.Model is not null || a.Hidden is not null || a.Classes is not null || a.Channels is not null || a.ImageSize is not null || par.Name != "standard")
+                throw new InputException("--onnx: the architecture and weights come from the file; drop --model, --hidden, --classes, --channels, --image-size and --parametrisation");
+            var imported = Onnx.OnnxModel.Load(file);
+            foreach (string warning in imported.Warnings) Console.Error.WriteLine($"warning: {warning}");
+            var onnxModel = imported.ToModel(a.Seed);
+            if (a.Checkpoint is { } weights) onnxModel.LoadStateDict(SafeTensors.Read(weights), weights);
+            return onnxModel;
+        }
         if (a.Checkpoint is { } path)
         {
             if (a.Model is not null || a.Hidden is not null || a.Classes is not null || a.Channels is not null)
@@ -157,7 +168,7 @@ internal static class EntkCommand
                 if (a.Channels is not null) throw new InputException("--channels: only for --model cnn (an MLP takes the probe's features)");
                 return ModelSpec.Mlp([Tensor.Count(probe.Shape.AsSpan(1))], ParseHidden(a.Hidden, a.Width), classes).Build(par, a.Seed);
             case null:
-                throw new InputException("entk: give the model as --model cnn|mlp|resnet18 or --checkpoint FILE.safetensors");
+                throw new InputException("entk: give the model as --model cnn|mlp|resnet18, --checkpoint FILE.safetensors or --onnx FILE.onnx");
             default:
                 throw new InputException($"--model: '{a.Model}' is not a model (expected cnn, mlp or resnet18)");
         }

@@ -14,7 +14,7 @@ internal static class ModelCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "an experiment config, a graph file (YAML with nodes:), or a built-in model: cnn, mlp or resnet18" };
+        var target = new Argument<string>("target") { Description = "an experiment config, a graph file (YAML with nodes:), an .onnx file, or a built-in model: cnn, mlp or resnet18" };
         var input = new Option<string?>("--input") { Description = "a graph file's input shape without the batch, e.g. 3,32,32 (default: the file's input:)" };
         var width = new Option<int?>("--width") { Description = "built-in: CNN channels (default 32), ResNet-18's nf (default 20), the MLP's hidden size without --hidden" };
         var hidden = new Option<string?>("--hidden") { Description = "built-in mlp: hidden sizes, comma-separated (default 256,256)" };
@@ -60,6 +60,8 @@ internal static class ModelCommand
     private static Model FromFile(string path, string? input)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: no such file (and not a built-in model: {string.Join(", ", BuiltIns)})");
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return input is null ? Onnx.OnnxModel.Load(path).ToModel() : throw new InputException("--input: only for a graph file (an .onnx file has its input shape)");
         var yaml = new YamlStream();
         try { yaml.Load(new StringReader(File.ReadAllText(path))); }
         catch (YamlDotNet.Core.YamlException e) { throw new InputException($"{path}: line {e.Start.Line}: not valid YAML: {e.Message.Split('\n')[0]}"); }

@@ -27,6 +27,10 @@ ap.add_argument("--bench", default=os.path.join(REPO, "..", "shared", "bench"))
 ap.add_argument("--out", default=os.path.join(REPO, "tests", "NtkDynamics.Tests", "Fixtures", "onnx"))
 ap.add_argument("--resnet18", nargs=2, metavar=("NF", "PATH"),
                 help="only export an untrained ResNet-18 of width NF to PATH with the documented call (for the bench)")
+ap.add_argument("--cnn", nargs=2, metavar=("WIDTH", "PATH"),
+                help="only export an untrained paper CNN (3x32x32, 10 classes) of WIDTH channels to PATH (for the bench)")
+ap.add_argument("--readme", action="store_true",
+                help="only export fmnist_cnn.onnx, the README's end-to-end example (Fashion-MNIST's 1x28x28 images)")
 args = ap.parse_args()
 sys.path.insert(0, os.path.abspath(args.bench))
 
@@ -191,11 +195,25 @@ def main():
     export(small, x, "resnet_small_folded", 17, documented=False)  # BatchNorm folded into the convolutions
     references("resnet_small", small, x, torch.randint(0, 10, (5,)), torch.randn(6, 3, 16, 16), batchnorm=True)
 
+    readme_model()
+
     total = sum(os.path.getsize(out(f)) for f in os.listdir(OUT) if not f.endswith(".md"))
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, into {OUT}")
 
 
-if args.resnet18:
+def readme_model():
+    """The README's example: the paper's CNN (width 4) on Fashion-MNIST's 1x28x28 images, 10 classes, the documented call."""
+    torch.manual_seed(25)
+    export(PaperCNN(width=4, in_channels=1, image_size=28, num_classes=10).eval(), torch.randn(1, 1, 28, 28), "fmnist_cnn", 17)
+
+
+if args.readme:
+    readme_model()
+elif args.cnn:
+    torch.manual_seed(0)
+    export(PaperCNN(width=int(args.cnn[0]), in_channels=3, image_size=32, num_classes=10).eval(), torch.randn(1, 3, 32, 32), "", 17,
+           path=args.cnn[1])
+elif args.resnet18:
     torch.manual_seed(0)
     export(ResNet18(nf=int(args.resnet18[0])).eval(), torch.randn(1, 3, 32, 32), "", 17, path=args.resnet18[1])
 else:

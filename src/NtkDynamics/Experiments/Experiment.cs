@@ -85,6 +85,7 @@ public sealed class Experiment
         var m = config.Model;
         Parametrisation par = m.Parametrisation == "ntk" ? new NtkParametrisation(m.SigmaW, m.SigmaB) : Parametrisation.Parse(m.Parametrisation);
         if (m.Graph is { } graph) return GraphFactory(graph, [data.Channels, data.Height, data.Width], stream.NumClasses, par, config.Seed);
+        if (m.Onnx is { } onnx) return OnnxFactory(onnx, [data.Channels, data.Height, data.Width], stream.NumClasses, config.Seed);
         if (m.Kind is "cnn" or "resnet18" && data.Height != data.Width)
             throw new InputException($"data.image_size: the {(m.Kind == "cnn" ? "CNN" : "ResNet-18")} needs square images, {config.Data.Dataset} has {data.Height}x{data.Width} (set data.image_size)");
         var spec = m.Kind switch
@@ -111,6 +112,18 @@ public sealed class Experiment
         if (model.Classes != classes)
             throw new InputException(ExperimentConfig.InGraph($"{graph.Source}: the output '{graph.Output}' gives {model.Classes} logits, but the stream has {classes} classes"));
         return () => graph.Build(images, par, seed);
+    }
+
+    // model.onnx: the file imports, takes the data's images and gives a logit per class of the stream.
+    private static Func<Model> OnnxFactory(string path, int[] images, int classes, ulong seed)
+    {
+        var onnx = Onnx.OnnxModel.Load(path);
+        var model = onnx.ToModel(seed);
+        if (!model.InputShape.SequenceEqual(images))
+            throw new InputException($"model.onnx: {path} takes inputs {NtkDynamics.Tensors.Tensor.Format(model.InputShape)}, the data's images are {NtkDynamics.Tensors.Tensor.Format(images)} (export it with a dummy input of the data's shape)");
+        if (model.Classes != classes)
+            throw new InputException($"model.onnx: {path} gives {model.Classes} logits, but the stream has {classes} classes");
+        return () => onnx.ToModel(seed);
     }
 
     // strategy: its memory fits the stream (A-GEM keeps buffer / tasks samples of each task).

@@ -6,8 +6,9 @@ using YamlDotNet.Serialization;
 
 namespace NtkDynamics.Experiments;
 
-/// <summary>The network: the paper's CNN, an MLP, the CIFAR ResNet-18 (width = nf) or a graph (a file or inline, <see cref="GraphFile"/>), its width and parametrisation.</summary>
-public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB, GraphFile? Graph = null);
+/// <summary>The network: the paper's CNN, an MLP, the CIFAR ResNet-18 (width = nf), a graph (a file or inline,
+/// <see cref="GraphFile"/>) or an ONNX file (<paramref name="Onnx"/>: its full path, docs/onnx.md), its width and parametrisation.</summary>
+public sealed record ModelConfig(string Kind, int Width, int[] Hidden, string Parametrisation, double SigmaW, double SigmaB, GraphFile? Graph = null, string? Onnx = null);
 
 /// <summary>The data set (a name from `ntk data list` or a path), optional per-class subsets, image size for image folders.</summary>
 public sealed record DataConfig(string Dataset, int? TrainPerClass, int? TestPerClass, int? ImageSize, bool Cache);
@@ -90,7 +91,10 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
     private static ModelConfig ReadModel(ConfigNode m)
     {
         var graph = ReadGraph(m);
-        string kind = m.Choice("kind", graph is null ? "cnn" : "graph", "cnn", "mlp", "resnet18", "graph");
+        string? onnx = m.String("onnx", null);
+        if (onnx is not null) return ReadOnnx(m, onnx, graph);
+        string kind = m.Choice("kind", graph is null ? "cnn" : "graph", "cnn", "mlp", "resnet18", "graph", "onnx");
+        if (kind == "onnx") throw m.Error("onnx", "an ONNX model needs its file (onnx: model.onnx)");
         if (kind == "graph" && graph is null) throw m.Error("graph", "a graph model needs its graph: a file (graph: net.yaml) or the graph itself");
         if (kind != "graph" && graph is not null) throw m.Error("graph", $"only for kind graph (this model is {kind})");
         if (graph is not null && m.Int("width", null) is not null) throw m.Error("width", "not used by a graph model (its layers say their sizes)");
@@ -106,6 +110,22 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         // ResNet-18's width is nf: 20 is GEM's and Mammoth's reduced one, 64 the standard.
         return new ModelConfig(kind, m.Int("width", kind == "resnet18" ? 20 : 32, min: 1)!.Value, hidden,
             parametrisation, sigmaW, sigmaB, graph);
+    }
+
+    // model.onnx: an .onnx file (its path from the working folder, kept in full so that a run folder's config finds it from
+    // anywhere); its weights are the model's, so standard parametrisation only and no sizes. Read in Experiment.Build.
+    private static ModelConfig ReadOnnx(ConfigNode m, string path, GraphFile? graph)
+    {
+        if (path.Length == 0) throw m.Error("onnx", "must name an .onnx file");
+        if (m.Choice("kind", "onnx", "cnn", "mlp", "resnet18", "graph", "onnx") != "onnx") throw m.Error("onnx", $"only for kind onnx (this model is {m.String("kind")})");
+        if (graph is not null) throw m.Error("graph", "give a graph or an ONNX file, not both");
+        if (m.Int("width", null) is not null) throw m.Error("width", "not used by an ONNX model (its layers say their sizes)");
+        if (m.Ints("hidden") is { Length: > 0 }) throw m.Error("hidden", "not used by an ONNX model (its layers say their sizes)");
+        string parametrisation = m.Choice("parametrisation", "standard", "standard", "kaiming", "ntk");
+        if (parametrisation != "standard") throw m.Error("parametrisation", "an ONNX model computes with its own weights as PyTorch does: standard only");
+        foreach (var (key, fallback) in new[] { ("sigma_w", Math.Sqrt(2)), ("sigma_b", 0.1) })
+            if (m.Double(key, fallback) != fallback) throw m.Error(key, "only for parametrisation ntk (an ONNX model is standard)");
+        return new ModelConfig("onnx", 32, [], "standard", Math.Sqrt(2), 0.1, Onnx: System.IO.Path.GetFullPath(path));
     }
 
     // model.graph: a graph file's path (from the working folder) or the graph inline (whose errors name model.graph); its
@@ -187,7 +207,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
     private static TrainConfig ReadTrain(ConfigNode t, ModelConfig model)
     {
         string lr = t.String("lr", "0.01")!;
-        var variables = model.Graph is null ? new Dictionary<string, double> { ["width"] = model.Width } : [];
+        var variables = model.Graph is null && model.Onnx is null ? new Dictionary<string, double> { ["width"] = model.Width } : [];
         double lrValue = Formula.Evaluate(lr, variables, $"{t.Source}: {t.Key("lr")}");
         if (lrValue <= 0) throw t.Error("lr", $"must be positive, got {lrValue}");
         var train = new TrainConfig(lr, lrValue, t.Double("momentum", 0)!.Value, t.Double("weight_decay", 0)!.Value, t.Bool("nesterov", false),
@@ -251,7 +271,9 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             ["name"] = Name, ["seed"] = Seed, ["output"] = Output,
             ["model"] = new Dictionary<string, object?> { ["kind"] = Model.Kind }
                 // A graph inline, so that a run folder's config holds the graph it ran (the file may change or go).
-                .Concat(Model.Graph is { } graph ? [new("graph", graph.ToPlain())] : new KeyValuePair<string, object?>[] { new("width", Model.Width), new("hidden", Model.Hidden) })
+                .Concat(Model.Graph is { } graph ? [new("graph", graph.ToPlain())]
+                    : Model.Onnx is { } onnx ? [new("onnx", onnx)]
+                    : new KeyValuePair<string, object?>[] { new("width", Model.Width), new("hidden", Model.Hidden) })
                 .Concat([new("parametrisation", Model.Parametrisation), new("sigma_w", F(Model.SigmaW)), new("sigma_b", F(Model.SigmaB))])
                 .ToDictionary(),
             ["data"] = new Dictionary<string, object?>

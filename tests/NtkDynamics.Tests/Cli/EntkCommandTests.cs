@@ -176,7 +176,7 @@ public class EntkCommandTests : IDisposable
             case "out folder":
                 return (["entk", "--checkpoint", weights, "--image-size", "8", "--probe", probe, "--out", _dir.Path("no/such/k.npy")], "does not exist");
             case "no model":
-                return (["entk", "--probe", probe, "--out", kernel], "--model cnn|mlp|resnet18 or --checkpoint");
+                return (["entk", "--probe", probe, "--out", kernel], "--model cnn|mlp|resnet18, --checkpoint FILE.safetensors or --onnx");
             default:
                 return (["entk", "--model", "cnn", "--out", kernel], "--probe FILE.npy or --data NAME");
         }

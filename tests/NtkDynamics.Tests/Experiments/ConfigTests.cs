@@ -31,7 +31,7 @@ public class ConfigTests
     [InlineData("modle: {}", "unknown key 'modle'")]
     [InlineData("model: {width: wide}", "model.width: expected a whole number, got 'wide'")]
     [InlineData("model: {width: 0}", "model.width: must be >= 1, got 0")]
-    [InlineData("model: {kind: resnet}", "model.kind: 'resnet' is not allowed (expected cnn, mlp, resnet18, graph)")]
+    [InlineData("model: {kind: resnet}", "model.kind: 'resnet' is not allowed (expected cnn, mlp, resnet18, graph, onnx)")]
     [InlineData("train: {lr: fast}", "train.lr: cannot read formula 'fast': unknown name 'fast'")]
     [InlineData("train: {lr: -1}", "train.lr: must be positive")]
     [InlineData("train: {momentum: 1.5}", "train.momentum: must be in [0, 1)")]

@@ -160,7 +160,7 @@ public class RunnerTests
     public void AResNet18KilledAndResumedEndsIdentical() =>
         KilledAndResumedEndsIdentical(TinyYaml("kill", TempDir()).Replace("kind: cnn, width: 8", "kind: resnet18, width: 4").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
 
-    private static void KilledAndResumedEndsIdentical(string yaml, int[] killAtRows)
+    internal static void KilledAndResumedEndsIdentical(string yaml, int[] killAtRows)
     {
         var dir = ExperimentConfig.Parse(yaml).Output;
         File.WriteAllText(Path.Combine(dir, "kill.yaml"), yaml);

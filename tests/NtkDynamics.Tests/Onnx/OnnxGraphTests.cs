@@ -91,6 +91,39 @@ public class OnnxGraphTests
         }
     }
 
+    /// <summary>x [N, 4] · w [4, 3] + b (MatMul then Add, names without a module prefix): one Linear holding wᵀ, its
+    /// tensors named w and b, written back in ONNX's layout; an initializer operand of Mul is a buffer of its name.</summary>
+    [Fact]
+    public void MatMulAndAddAreOneLinearLayerUnderTheFilesNames()
+    {
+        float[] w = [.. Enumerable.Range(0, 12).Select(i => 0.1f * i - 0.5f)], b = [0.3f, -0.2f, 0.1f], scale = [2f, 3f, -1f];
+        var bytes = OnnxBuilder.Model(OnnxBuilder.Graph(
+            [OnnxBuilder.Node("MatMul", ["x", "w"], ["h"], "mm"), OnnxBuilder.Node("Add", ["h", "b"], ["z"], "bias"), OnnxBuilder.Node("Mul", ["scale", "z"], ["y"], "mul")],
+            [OnnxBuilder.Tensor("w", [4, 3], w), OnnxBuilder.Tensor("b", [3], b), OnnxBuilder.Tensor("scale", [3], scale)],
+            [OnnxBuilder.Value("x", null, 4)], [OnnxBuilder.Value("y", null, 3)]));
+        using var dir = new TempDir();
+        string file = dir.Path("mm.onnx");
+        File.WriteAllBytes(file, bytes);
+        var onnx = OnnxModel.Load(file);
+        var model = onnx.ToModel();
+        Assert.Equal(["input", "mm", "mul"], model.Nodes.Select(n => n.Name));
+        Assert.Equal(["w", "b"], model.Parameters.Select(p => p.Name));
+        Assert.Equal(["scale"], model.Buffers.Select(p => p.Name));
+        var x = new Tensor([1f, 2f, -1f, 0.5f, 0f, 1f, 1f, -2f], 2, 4);
+        var y = model.Forward(x);
+        for (int i = 0; i < 2; i++)
+            for (int o = 0; o < 3; o++)
+            {
+                double expected = b[o];
+                for (int k = 0; k < 4; k++) expected += x.Data[i * 4 + k] * w[k * 3 + o];
+                NtkDynamics.Tests.Close.Relative(scale[o] * expected, y.Data[i * 3 + o], 1e-6, 1e-7, $"y[{i}, {o}]");
+            }
+        var exported = OnnxGraph.ExportStateDict(model, onnx);
+        Assert.Equal([4, 3], exported["w"].Shape);
+        Assert.Equal(w, exported["w"].ToFloat());
+        Assert.Equal(scale, exported["scale"].ToFloat());
+    }
+
     /// <summary>The paper's CNN and ResNet-18 import as the built-in graphs: the same layers in the same order, the same
     /// parameter names and edges (so the eNTK's fusions match alike).</summary>
     [Theory]
@@ -103,5 +136,39 @@ public class OnnxGraphTests
         static IEnumerable<string> Layers(Model m) => m.Nodes.Select(n => $"{n.Layer.Describe()} <- {string.Join(", ", n.Inputs.Select(i => i.Index))}");
         Assert.Equal(Layers(builtIn), Layers(model));
         Assert.Equal(builtIn.StateDict().Keys, model.StateDict().Keys);
+    }
+}
+
+/// <summary>An imported model trains as the built-in architecture with the same weights: the same SGD steps give the same
+/// parameters and running statistics, bit for bit (the same layers in the same order).</summary>
+public class OnnxTrainingTests
+{
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("resnet18_nf20")]
+    public void SgdStepsEqualTheBuiltInArchitecturesWithTheSameWeights(string file)
+    {
+        var imported = OnnxModel.Load(Path($"{file}.onnx")).ToModel();
+        var builtIn = (file == "cnn" ? ModelSpec.Cnn(4, 3, 8, 10) : ModelSpec.ResNet18(20, 3, 32, 10)).Build(Parametrisation.Parse("standard"), 0);
+        builtIn.LoadStateDict(imported.StateDict(), file);
+        var f = Reference(file).Arrays;
+        var x = Tensor(f["x"]);
+        var labels = Labels(f["labels"]);
+        foreach (var m in new[] { imported, builtIn })
+        {
+            m.Mode = Mode.Train;
+            var sgd = new Sgd(m.Parameters, 0.05, momentum: 0.9);
+            for (int step = 0; step < 3; step++)
+            {
+                var logits = m.Forward(x);
+                var grad = new Tensor(logits.Shape);
+                Losses.CrossEntropy(logits, labels, grad);
+                m.ZeroGrad();
+                m.BackwardParameters(grad);
+                sgd.Step();
+            }
+        }
+        foreach (var (name, value) in builtIn.StateDict()) Assert.Equal(value.Data, imported.StateDict()[name].Data);
+        Assert.NotEqual(OnnxModel.Load(Path($"{file}.onnx")).ToModel().StateDict()["conv1.weight"].Data, imported.StateDict()["conv1.weight"].Data);
     }
 }
