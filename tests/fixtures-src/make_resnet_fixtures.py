@@ -9,6 +9,12 @@ and labels are drawn by a counter hash (splitmix64 of seed + index, the 24 top b
 test repeats, and every gradient or weight change is kept as its norm and 32 hashed ±1 projections (a sketch whose
 relative error estimates the whole tensor's). Running statistics, logits, losses and kernels are stored whole.
 Reference results are computed in float64 from the float32 weights and inputs, so a rerun writes identical bytes.
+
+ReLU kinks: a ReLU input within rounding of zero takes float64's branch in one float32 engine and the other branch in
+another (which ones depends on the BLAS kernel), and a flipped unit moves a gradient by far more than 1e-5. For every
+training pass the float64 run records each ReLU call's input; the float32 run lists as kinks the inputs within KINK_MARGIN
+times that call's largest float32 deviation of the float64 input, and takes float64's branch at them (Relus). The kinks
+(call, flat index, float64 input) and each call's margin are stored, and the C# test pins them the same way.
 """
 import argparse
 import os
@@ -27,11 +33,46 @@ args = ap.parse_args()
 sys.path.insert(0, os.path.abspath(args.bench))
 
 import st_io  # noqa: E402
+import torch_references  # noqa: E402
 from torch_references import ResNet18, forward_backward, kernels  # noqa: E402
 
 torch.set_num_threads(1)
 NF, BATCH, PROBE, STEPS, LR, MOMENTUM = 20, 8, 4, 3, 0.05, 0.9
 SKETCH = 32  # projections per tensor
+KINK_MARGIN = 4  # a kink: |float64 input| < KINK_MARGIN x the call's largest |float32 - float64| input difference
+
+
+class Relus:
+    """Stands in for torch_references.relu during a named pass (begin): in float64 it records every call's input, in
+    float32 it finds the kinks of the same call and takes float64's branch there. Calls are counted per dtype, so one
+    pass may run float64 first and float32 after it."""
+
+    def __init__(self):
+        self.inputs, self.kinks, self.margins, self.calls, self.name = {}, {}, {}, {}, None
+
+    def begin(self, name):
+        self.name = name
+        self.calls = {}
+
+    def __call__(self, x):
+        call = self.calls.get(x.dtype, 0)
+        self.calls[x.dtype] = call + 1
+        if x.dtype == torch.float64:
+            self.inputs.setdefault(self.name, []).append(x.detach().clone())
+            return F.relu(x)
+        x64 = self.inputs[self.name][call].reshape(-1)
+        margin = KINK_MARGIN * float((x.detach().double().reshape(-1) - x64).abs().max())
+        self.margins.setdefault(self.name, []).append(margin)
+        at = torch.nonzero(x64.abs() < margin).reshape(-1)
+        self.kinks.setdefault(self.name, []).extend((call, int(i), float(x64[i])) for i in at)
+        positive = (x.detach() > 0).reshape(-1).clone()
+        positive[at] = x64[at] > 0
+        return torch.where(positive.reshape(x.shape), x, torch.zeros_like(x))
+
+    def store(self, ref):
+        for name, margins in self.margins.items():
+            ref[f"kinks.{name}"] = np.array(self.kinks.get(name, []), dtype=np.float64).reshape(-1, 3)
+            ref[f"kink_margins.{name}"] = np.array(margins)
 
 
 def mix(z):
@@ -98,8 +139,11 @@ def main():
     sketch_seed = {name: 5000 + 100 * i for i, name in enumerate(params)}
     ref["sketch_seeds"] = np.array([sketch_seed[n] for n in params], dtype=np.int64)
 
+    relus = Relus()
+    torch_references.relu = relus
     # one training-mode step: logits, loss, every gradient, the running statistics after it
     x, y = inputs(1, BATCH), labels(2, BATCH)
+    relus.begin("train")
     logits, loss, grads, bufs = forward_backward(model, x, y, train=True)
     ref.update({"train.logits": f64(logits), "train.loss": f64(loss)})
     for name, g in grads.items():
@@ -120,6 +164,7 @@ def main():
         losses = []
         for s in range(STEPS):
             opt.zero_grad()
+            relus.begin(f"sgd{s}")
             step_loss = F.cross_entropy(m(inputs(10 + 2 * s, BATCH).to(dt)), labels(11 + 2 * s, BATCH))
             step_loss.backward()
             opt.step()
@@ -133,6 +178,8 @@ def main():
         ref[f"sgd.deltanorm.{name}"] = np.array([float(delta[name].norm())])
         ref[f"sgd.torch32_error.{name}"] = np.array([float((delta32[name] - delta[name]).norm() / delta[name].norm())])
     ref.update({f"sgd.{k}": f64(b) for k, b in m.named_buffers() if not k.endswith("num_batches_tracked")})
+    relus.store(ref)
+    torch_references.relu = F.relu
     m.eval()
     ref["sgd.eval_logits"] = f64(m(x.double()))
 
