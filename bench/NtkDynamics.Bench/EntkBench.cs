@@ -16,15 +16,18 @@ namespace NtkDynamics.Bench;
 /// </summary>
 public static class EntkBench
 {
-    private const int N = 32, Threads = 2;
+    internal const int N = 32, Threads = 2;
 
-    /// <summary>One measurement of a child process.</summary>
     /// <summary>One measurement of a child process; flops of the first call by kernel: BLAS GEMMs, gathered GEMMs, symmetric Grams.</summary>
-    private sealed record Result(long Params, double TimeS, double FirstS, int Reps, double BaseMb, double PeakMb, double Flops,
+    internal sealed record Result(long Params, double TimeS, double FirstS, int Reps, double BaseMb, double PeakMb, double Flops,
         Dictionary<string, string> Methods, string? Error = null, double BlasFlops = 0, double GatherFlops = 0, double GramFlops = 0);
 
-    private static Model Build(string model, int width) =>
-        (model == "cnn" ? ModelSpec.Cnn(width, 3, 32, 10) : ModelSpec.Mlp([784], [width, width], 10)).Build(Parametrisation.Parse("standard"), 0);
+    internal static Model Build(string model, int width) => (model switch
+    {
+        "cnn" => ModelSpec.Cnn(width, 3, 32, 10),
+        "resnet18" => ModelSpec.ResNet18(width, 3, 32, 10),
+        _ => ModelSpec.Mlp([784], [width, width], 10),
+    }).Build(Parametrisation.Parse("standard"), 0);
 
     private static Tensor Probe(Model model)
     {
@@ -87,19 +90,19 @@ public static class EntkBench
     }
 
     /// <summary>The median of the values present; null when there are none.</summary>
-    private static double? Median(IEnumerable<double?> values)
+    internal static double? Median(IEnumerable<double?> values)
     {
         var v = values.OfType<double>().Order().ToArray();
         if (v.Length == 0) return null;
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
-    private static double? Median(IEnumerable<double> values) => Median(values.Select(v => (double?)v));
+    internal static double? Median(IEnumerable<double> values) => Median(values.Select(v => (double?)v));
 
-    private static string Fmt(double? v, string format) => v?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
+    internal static string Fmt(double? v, string format) => v?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
 
     /// <summary>PyTorch's fastest method for this kernel: jac-{kind} or ntkvp-full (when run), with its time and peak RSS.</summary>
-    private static (string Method, double? TimeS, double? PeakMb) TorchBest(Dictionary<string, JsonElement> torch, string model, int width, string kind)
+    internal static (string Method, double? TimeS, double? PeakMb) TorchBest(Dictionary<string, JsonElement> torch, string model, int width, string kind)
     {
         var best = ("-", (double?)null, (double?)null);
         foreach (var method in new[] { $"jac-{kind}", "ntkvp-full" })
@@ -130,13 +133,21 @@ public static class EntkBench
         Console.WriteLine($"  achieved {gflops:F1} GFLOP/s over all of it = {100 * gflops / peak:F0} % of the sgemm peak");
     }
 
-    /// <summary>Runs one case in a child process of this benchmark (2 threads) and reads its RESULT line.</summary>
-    private static Result Child(string model, int width, string kind)
+    /// <summary>Runs one eNTK case in a child process of this benchmark (2 threads) and reads its RESULT line.</summary>
+    internal static Result Child(string model, int width, string kind)
+    {
+        var (line, error) = ChildLine(["entk-case", model, width.ToString(), kind]);
+        return line is null ? new Result(0, double.NaN, double.NaN, 0, double.NaN, double.NaN, 0, [], error)
+            : JsonSerializer.Deserialize<Result>(line)!;
+    }
+
+    /// <summary>Runs this benchmark with <paramref name="args"/> in a child process (2 threads): its RESULT line, or why there is none.</summary>
+    internal static (string? Line, string? Error) ChildLine(string[] args)
     {
         string? self = Environment.ProcessPath;
         var psi = new ProcessStartInfo(self!) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(EntkBench).Assembly.Location);
-        foreach (var a in new[] { "entk-case", model, width.ToString(), kind }) psi.ArgumentList.Add(a);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_PROCESSOR_COUNT"] = Threads.ToString();
         psi.Environment["OPENBLAS_NUM_THREADS"] = Threads.ToString();
         using var p = Process.Start(psi)!;
@@ -144,9 +155,7 @@ public static class EntkBench
         string? line = null;
         while (p.StandardOutput.ReadLine() is { } l) if (l.StartsWith("RESULT ")) line = l[7..];
         p.WaitForExit();
-        if (line is null)
-            return new Result(0, double.NaN, double.NaN, 0, double.NaN, double.NaN, 0, [], $"exit {p.ExitCode} (137 = killed, likely out of memory): {Tail(stderr.Result)}");
-        return JsonSerializer.Deserialize<Result>(line)!;
+        return (line, line is null ? $"exit {p.ExitCode} (137 = killed, likely out of memory): {Tail(stderr.Result)}" : null);
     }
 
     private static string Tail(string s) => s.Length > 300 ? s[^300..] : s;
@@ -178,7 +187,7 @@ public static class EntkBench
     }
 
     /// <summary>MiB of a /proc/self/status entry (VmRSS, VmHWM).</summary>
-    private static double Status(string key)
+    internal static double Status(string key)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(key + ":")) return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
@@ -186,7 +195,7 @@ public static class EntkBench
     }
 
     /// <summary>Resets VmHWM to the current RSS (echo 5 &gt; /proc/self/clear_refs); where that is refused the peak is the whole process's.</summary>
-    private static void ResetPeak()
+    internal static void ResetPeak()
     {
         try
         {
@@ -199,7 +208,7 @@ public static class EntkBench
     }
 
     /// <summary>Passes GEMMs to <paramref name="inner"/> and counts their flops (2·m·n·k each).</summary>
-    private sealed unsafe class CountingBlas(IBlas inner) : IBlas
+    internal sealed unsafe class CountingBlas(IBlas inner) : IBlas
     {
         private long _flops;
 

@@ -91,7 +91,7 @@ public static class OnnxBench
         if (p.ExitCode != 0 || !File.Exists(args[^1])) throw new InvalidOperationException($"the PyTorch export failed (exit {p.ExitCode})");
     }
 
-    private static string? FindUp(string relative)
+    internal static string? FindUp(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);

@@ -18,18 +18,24 @@ public static class TorchReference
         return null;
     }
 
-    /// <summary>Name ("train cnn w64", "entk cnn w64 jac-trace") -> result object; empty when torch or the script is missing.</summary>
-    public static Dictionary<string, JsonElement> Run(string only, bool quick = false)
+    /// <summary>
+    /// Name ("train cnn w64", "entk cnn w64 jac-trace") -> result object; empty when torch or the script is missing.
+    /// <paramref name="resnet"/>: bench/torch/bench_resnet.py (its names "train resnet18 w20", "entk resnet18 w20 jac-trace")
+    /// with ../shared/bench's helpers, instead of bench_torch.py.
+    /// </summary>
+    public static Dictionary<string, JsonElement> Run(string only, bool quick = false, bool resnet = false)
     {
-        var script = Script();
-        if (script is null || !File.Exists("/usr/bin/python3"))
+        var shared = Script();
+        var script = resnet ? OnnxBench.FindUp(Path.Combine("bench", "torch", "bench_resnet.py")) : shared;
+        if (script is null || shared is null || !File.Exists("/usr/bin/python3"))
         {
-            Console.WriteLine("# PyTorch reference not found (../shared/bench/bench_torch.py, /usr/bin/python3): ratios skipped");
+            Console.WriteLine($"# PyTorch reference not found ({(resnet ? "bench/torch/bench_resnet.py, " : "")}../shared/bench/bench_torch.py, /usr/bin/python3): ratios skipped");
             return [];
         }
         var outFile = Path.GetTempFileName();
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
         foreach (var a in new[] { script, "--only", only, "--out", outFile }) psi.ArgumentList.Add(a);
+        if (resnet) foreach (var a in new[] { "--bench", Path.GetDirectoryName(shared)! }) psi.ArgumentList.Add(a);
         if (quick) psi.ArgumentList.Add("--quick");
         using var p = Process.Start(psi)!;
         while (p.StandardOutput.ReadLine() is { } line) Console.WriteLine($"  torch| {line}");

@@ -8,7 +8,9 @@ its own subprocess (a clean peak RSS: VmHWM reset once model and probe exist).
   train  : ResNet-18 nf w on random 3x32x32, 10 classes, SGD lr 0.01, cross-entropy, batch 128, BatchNorm in training
            mode; an epoch is `epoch_images` images; 1 warm-up epoch, the median of 3 timed epochs -> images/s.
   entk   : probe n = 32, k = 10 in evaluation mode (model.eval()), entk.entk_jac (jac-full, jac-trace) or entk.entk_ntkvp
-           (ntkvp-full); a warm-up call, then the median of 3 (1 if the first took > 8 s; the first alone if > 60 s).
+           (ntkvp-full) with the BatchNorm buffers held as constants (make_functional_with_buffers; entk's own
+           make_functional refuses models with buffers); a warm-up call, then the median of 3 (1 if the first took > 8 s;
+           the first alone if > 60 s).
 Output: the JSON of bench_torch.py ({"env", "results": [{"config", "name", "result"}]}), names "train resnet18 w20",
 "entk resnet18 w20 jac-trace", ...
 """
@@ -69,7 +71,17 @@ def worker(cfg, bench):
         return {"params": num_params(m), "images_per_s": N / med, "epoch_s": times, "step_ms": 1000 * med / (N // B),
                 "base_rss_mb": base, "peak_rss_mb": _status("VmHWM"), "peak_reset": reset_ok}
 
+    import entk
     from entk import entk_jac, entk_ntkvp
+    from functorch import make_functional_with_buffers
+
+    def functional_with_buffers(model):
+        """entk.functional for a model with buffers (BatchNorm's running statistics): make_functional refuses those, so
+        the buffers are held as constants, as torch_references.kernels does; evaluation mode reads them, never writes."""
+        fnet, params, buffers = make_functional_with_buffers(model)
+        return (lambda p, x: fnet(p, buffers, x)), tuple(p.detach() for p in params)
+
+    entk.functional = functional_with_buffers
     m.eval()
     X = torch.randn(32, 3, 32, 32)
     meth = cfg["method"]
