@@ -23,8 +23,10 @@ public sealed record TrainConfig(string Lr, double LrValue, double Momentum, dou
     int EpochsPerTask, int? MaxSteps, string Loss);
 
 /// <summary>When and what eNTK to measure: every <paramref name="Every"/> steps, every <paramref name="DenseEvery"/> steps in the
-/// <paramref name="DenseWindow"/> steps after each task switch.</summary>
-public sealed record NtkConfig(int Every, string Kind, int DenseWindow, int DenseEvery, bool SaveKernels, double BudgetGiB, string Method, int TopEigenvalues);
+/// <paramref name="DenseWindow"/> steps after each task switch. <paramref name="BatchNorm"/>: "running" normalises by the running
+/// statistics (model.eval()), "probe" by the probe's own batch statistics, held constant.</summary>
+public sealed record NtkConfig(int Every, string Kind, int DenseWindow, int DenseEvery, bool SaveKernels, double BudgetGiB, string Method, int TopEigenvalues,
+    string BatchNorm = "running");
 
 /// <summary>Evaluate every task's test set every <paramref name="EveryEpochs"/> epochs (or every <paramref name="EverySteps"/> steps when set) and at each task's end.</summary>
 public sealed record EvalConfig(int EveryEpochs, int? EverySteps, int BatchSize);
@@ -223,7 +225,8 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
     {
         var ntk = new NtkConfig(n.Int("every", 10, 1)!.Value, n.Choice("kind", "trace", "trace", "full", "logit"),
             n.Int("dense_window", 0, 0)!.Value, n.Int("dense_every", 1, 1)!.Value, n.Bool("save_kernels", true),
-            n.Double("budget_gib", 3)!.Value, n.Choice("method", "auto", "auto", "patch-gram", "per-sample"), n.Int("top_eigenvalues", 5, 1)!.Value);
+            n.Double("budget_gib", 3)!.Value, n.Choice("method", "auto", "auto", "patch-gram", "per-sample"), n.Int("top_eigenvalues", 5, 1)!.Value,
+            n.Choice("batchnorm", "running", "running", "probe"));
         if (ntk.BudgetGiB <= 0) throw n.Error("budget_gib", "must be positive");
         if (ntk.DenseWindow == 0 && ntk.DenseEvery != 1) throw n.Error("dense_every", "only with a dense_window > 0");
         return ntk;
@@ -303,6 +306,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
             {
                 ["every"] = Ntk.Every, ["kind"] = Ntk.Kind, ["dense_window"] = Ntk.DenseWindow, ["dense_every"] = Ntk.DenseEvery,
                 ["save_kernels"] = Ntk.SaveKernels, ["budget_gib"] = F(Ntk.BudgetGiB), ["method"] = Ntk.Method, ["top_eigenvalues"] = Ntk.TopEigenvalues,
+                ["batchnorm"] = Ntk.BatchNorm,
             },
             ["eval"] = new Dictionary<string, object?> { ["every_epochs"] = Eval.EveryEpochs, ["every_steps"] = Eval.EverySteps, ["batch_size"] = Eval.BatchSize },
             ["checkpoint"] = new Dictionary<string, object?> { ["every_steps"] = Checkpoint.EverySteps, ["keep"] = Checkpoint.Keep },

@@ -271,7 +271,8 @@ public sealed class Runner
     {
         var sw = Stopwatch.StartNew();
         var n = _config.Ntk;
-        var options = new NtkOptions(NtkOptions.ParseKind(n.Kind), 0, (long)(n.BudgetGiB * (1L << 30)), n.Method);
+        var options = new NtkOptions(NtkOptions.ParseKind(n.Kind), 0, (long)(n.BudgetGiB * (1L << 30)), n.Method,
+            ProbeBatchStatistics: n.BatchNorm == "probe");
         var kernel = EmpiricalNtk.Compute(_experiment.Model, _experiment.Stream.Probe.Images, options);
         string? file = null;
         if (n.SaveKernels)

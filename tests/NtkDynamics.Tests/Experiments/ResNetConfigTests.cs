@@ -1,5 +1,7 @@
 using NtkDynamics.Experiments;
+using NtkDynamics.Formats;
 using NtkDynamics.Nn;
+using NtkDynamics.Ntk;
 using NtkDynamics.Tests.Data;
 
 namespace NtkDynamics.Tests.Experiments;
@@ -37,5 +39,30 @@ public class ResNetConfigTests
         var cell = sweep.CellConfig(1);
         Assert.Equal(0.1 / 6, cell.Train.LrValue);
         Assert.Equal("ResNet-18(nf 6, input [1, 28, 28], 10 classes)", Experiment.Build(cell).Model.Description);
+    }
+
+    /// <summary>ntk.batchnorm: the run's kernels normalise BatchNorm by the running statistics (model.eval(), the default)
+    /// or by the probe's own batch statistics, frozen; the kernel a run writes at step 0 is the one EmpiricalNtk gives the
+    /// freshly built model with that option, and not the other one.</summary>
+    [Theory]
+    [InlineData("running")]
+    [InlineData("probe")]
+    public void TheRunsKernelNormalisesBatchNormAsNtkBatchnormSays(string batchnorm)
+    {
+        using var dir = new TempFolder();
+        var yaml = Tiny(dir.Path, "model: {kind: resnet18, width: 4}").Replace("dense_every: 1}", $"dense_every: 1, batchnorm: {batchnorm}}}")
+            .Replace("epochs_per_task: 2", "epochs_per_task: 1");
+        var config = ExperimentConfig.Parse(yaml, "e.yaml");
+        Assert.Equal(batchnorm, ExperimentConfig.Parse(config.ToYaml(), "config.yaml").Ntk.BatchNorm);
+        var run = Runner.Start(config);
+        var fresh = Experiment.Build(config);
+        double[] Kernel(bool probeStatistics) =>
+            EmpiricalNtk.Compute(fresh.Model, fresh.Stream.Probe.Images, new NtkOptions(NtkKind.Trace, ProbeBatchStatistics: probeStatistics)).Values;
+        var written = Npy.Read(run.File("kernels/step_000000.npy")).ToDouble();
+        Assert.Equal(Kernel(batchnorm == "probe"), written);
+        var other = Kernel(batchnorm != "probe");
+        Assert.True(written.Zip(other).Max(p => Math.Abs(p.First - p.Second)) > 1e-3 * written.Max(Math.Abs), "the two statistics give the same kernel");
+        InputErrors.Assert(() => ExperimentConfig.Parse(yaml.Replace($"batchnorm: {batchnorm}", "batchnorm: batch"), "e.yaml"),
+            "e.yaml", "ntk.batchnorm");
     }
 }
