@@ -6,11 +6,13 @@ namespace NtkDynamics.Bench;
 
 /// <summary>
 /// The CIFAR ResNet-18 (ModelSpec.ResNet18(nf, 3, 32, 10)) beside PyTorch 1.13 / functorch (bench/torch/bench_resnet.py) in
-/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--no-torch]`. Each round: the sgemm peak here
+/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]`. Each round: the sgemm peak here
 /// (2048³, 2 threads), then the cases in groups (eNTK nf 20, eNTK nf 64, training nf 20, nf 64; training in the first T
 /// rounds only, default 1: it takes most of the time), each group ours, every case in its own child process (2 threads,
 /// peak RSS by VmHWM reset once model and data exist), then PyTorch's for it, each in its own subprocess. eNTK: probe n = 32, 3x32x32, k = 10, evaluation mode, nf 20 trace and full, nf 64 trace; a warm-up
-/// call, the median of 3 (EntkBench's protocol), against functorch's faster method (jac-KIND or ntkvp-full). Training: SGD
+/// call, the median of 3 (EntkBench's protocol), against functorch's faster method: jac-KIND, or ntkvp-full with --ntkvp
+/// (left out by default: on 2026-12-04 it took 476 s for the nf 20 kernel where jac-full took 21 s, and once it runs over
+/// 60 s it is a single call). Training: SGD
 /// lr 0.01 at batch 128, BatchNorm in training mode, epochs of 512 (nf 20) and 256 (nf 64) images as bench_resnet.py's, a
 /// warm-up epoch, the median of 3 -> images/s. The table: medians over the rounds; the time ratio is the median of the
 /// rounds' ratios (each within its round) with their range; GFLOP/s counts our GEMM work per call (or per image) over our
@@ -33,7 +35,7 @@ public static class ResNetBench
         int rounds = Math.Max(1, int.Parse(Option("--rounds") ?? "2", CultureInfo.InvariantCulture));
         int trainRounds = int.Parse(Option("--train-rounds") ?? "1", CultureInfo.InvariantCulture);
         string only = Option("--only") ?? "";
-        bool noTorch = args.Contains("--no-torch");
+        bool noTorch = args.Contains("--no-torch"), ntkvp = args.Contains("--ntkvp");
         var entk = only is "train" ? [] : EntkCases;
         var train = only is "entk" ? [] : TrainCases;
         string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?";
@@ -75,7 +77,7 @@ public static class ResNetBench
                     ours.Add(($"train w{trainNf}", r is null ? new Cell(null, null, 0, 0, error, null, "-", null)
                         : new Cell(r.ImagesPerS, r.PeakMb, r.FlopsPerImage, r.Params, null, null, "-", null)));
                 }
-                var torch = noTorch ? [] : TorchReference.Run(group.Torch, resnet: true);
+                var torch = noTorch ? [] : TorchReference.Run(group.Torch, resnet: true, skip: ntkvp ? null : "ntkvp");
                 foreach (var (name, cell) in ours)
                 {
                     var parts = name.Split(' ');
@@ -110,7 +112,7 @@ public static class ResNetBench
                 Target(name, speedMedian, memoryMedian));
             foreach (var c in cells.Where(c => c.Error is not null)) Console.WriteLine($"  ERROR {c.Error}");
         }
-        Console.WriteLine("torch method: functorch's faster of its jacobian contraction (jac-KIND) and NTK-vector products (ntkvp-full, run at nf 20 only); " +
+        Console.WriteLine($"torch method: functorch's faster of its jacobian contraction (jac-KIND){(ntkvp ? " and NTK-vector products (ntkvp-full, nf 20 only)" : ", NTK-vector products left out (--ntkvp)")}; " +
             "speed: functorch's time / ours (eNTK), our images/s / PyTorch's (training), the median of the rounds' ratios; MB: peak RSS of the case's process");
     }
 

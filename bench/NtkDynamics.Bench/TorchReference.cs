@@ -21,9 +21,9 @@ public static class TorchReference
     /// <summary>
     /// Name ("train cnn w64", "entk cnn w64 jac-trace") -> result object; empty when torch or the script is missing.
     /// <paramref name="resnet"/>: bench/torch/bench_resnet.py (its names "train resnet18 w20", "entk resnet18 w20 jac-trace")
-    /// with ../shared/bench's helpers, instead of bench_torch.py.
+    /// with ../shared/bench's helpers, instead of bench_torch.py; <paramref name="skip"/>: its cases whose names contain it are not run.
     /// </summary>
-    public static Dictionary<string, JsonElement> Run(string only, bool quick = false, bool resnet = false)
+    public static Dictionary<string, JsonElement> Run(string only, bool quick = false, bool resnet = false, string? skip = null)
     {
         var shared = Script();
         var script = resnet ? OnnxBench.FindUp(Path.Combine("bench", "torch", "bench_resnet.py")) : shared;
@@ -36,6 +36,7 @@ public static class TorchReference
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
         foreach (var a in new[] { script, "--only", only, "--out", outFile }) psi.ArgumentList.Add(a);
         if (resnet) foreach (var a in new[] { "--bench", Path.GetDirectoryName(shared)! }) psi.ArgumentList.Add(a);
+        if (skip is not null) foreach (var a in new[] { "--skip", skip }) psi.ArgumentList.Add(a);
         if (quick) psi.ArgumentList.Add("--quick");
         using var p = Process.Start(psi)!;
         while (p.StandardOutput.ReadLine() is { } line) Console.WriteLine($"  torch| {line}");
