@@ -111,7 +111,10 @@ public sealed class Experiment
         }
         if (model.Classes != classes)
             throw new InputException(ExperimentConfig.InGraph($"{graph.Source}: the output '{graph.Output}' gives {model.Classes} logits, but the stream has {classes} classes"));
-        return () => graph.Build(images, par, seed);
+        // The run's model is the graph its config.yaml holds inline, from a file or not, so a resumed run (which reads the
+        // graph from config.yaml) describes it as the first process did, in stream.json and every checkpoint.
+        var inline = graph.WithSource(ExperimentConfig.GraphKey);
+        return () => inline.Build(images, par, seed);
     }
 
     // model.onnx: the file imports, takes the data's images and gives a logit per class of the stream.

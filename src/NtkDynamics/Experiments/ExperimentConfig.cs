@@ -150,7 +150,7 @@ public sealed record ExperimentConfig(string Name, ulong Seed, string Output, Mo
         }
     }
 
-    private const string GraphKey = "model.graph";
+    internal const string GraphKey = "model.graph";
 
     /// <summary>An error of the model's graph under the config key model.graph (an inline graph's errors name it already).</summary>
     internal static string InGraph(string message) => message.StartsWith(GraphKey + ": ", StringComparison.Ordinal) ? message : $"{GraphKey}: {message}";

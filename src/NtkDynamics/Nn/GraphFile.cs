@@ -40,6 +40,9 @@ public sealed class GraphFile
         Source = source; Input = input; Output = output; Nodes = nodes;
     }
 
+    /// <summary>The same graph under another source (its name in descriptions and errors).</summary>
+    public GraphFile WithSource(string source) => new(source, Input, Output, Nodes);
+
     /// <summary>Reads and parses a graph file; errors name <paramref name="path"/>.</summary>
     public static GraphFile Load(string path)
     {

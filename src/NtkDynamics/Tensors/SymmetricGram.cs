@@ -11,16 +11,28 @@ namespace NtkDynamics.Tensors;
 /// A is taken in blocks of at most 512 columns, each packed so that one column of 16 rows is one vector, and an 8 x 48 tile of
 /// C costs 3 vector loads and 8 broadcasts per 24 FMAs, near the machine's peak: at m = 320 it takes 1/1.3-1/1.4 of the time
 /// of OpenBLAS's three GEMMs on the blocks on and above the diagonal, and OpenBLAS's own ssyrk is slower still. Sums are
-/// float32 within a block and float64 across blocks; the blocks are split evenly over the threads, each with its own float64 C.
+/// float32 within a block and float64 across blocks.
+/// Deterministic: the blocks depend only on m and k, and every entry of C is owned by one tile, which adds the blocks'
+/// float32 sums in the order of the blocks, so the result is the same bits on any number of threads, in any schedule (the
+/// threads split the tiles, never a sum).
 /// </summary>
 public static unsafe partial class SymmetricGram
 {
     private const int Lanes = 16, Rows = 8, Panels = 3, MaxBlock = 512, FewRows = 64;
 
+    // Columns of A a group of blocks spans at most (times m): a group is packed, or read, once, and then every thread works
+    // through its tiles of it, so it should sit in the last-level cache (4 MiB of float32 here).
+    private const long GroupFloats = 1 << 20;
+
     private static long _flops;
 
     /// <summary>Multiply-add flops (2 per multiply-add) done so far in this process, for benchmarks.</summary>
     public static long Flops => Interlocked.Read(ref _flops);
+
+    /// <summary>At most this many threads (the processor count when 0): for tests that the result does not depend on it.</summary>
+    internal static int MaxThreads { get; set; }
+
+    private static int Threads(int tiles) => Math.Clamp(MaxThreads > 0 ? MaxThreads : Environment.ProcessorCount, 1, Math.Max(1, tiles));
 
     // a: (m, k) row stride lda; c: (m, m) row-major float64, += a aᵀ (both triangles).
     public static void Add(int m, long k, float* a, long lda, double[] c)
@@ -31,89 +43,116 @@ public static unsafe partial class SymmetricGram
     }
 
     /// <summary>
-    /// Σ_b A_b A_bᵀ over column blocks A_b (m, k_b) given one call at a time (a Jacobian built chunk by chunk): each worker
-    /// keeps its own float64 upper triangle across the calls, and they are added into C once, by <see cref="AddTo"/>.
+    /// Σ_b A_b A_bᵀ over column blocks A_b (m, k_b) given one call at a time (a Jacobian built chunk by chunk), into one
+    /// float64 upper triangle, added into C once, by <see cref="AddTo"/>.
     /// </summary>
     public sealed class Sum(int m) : IDisposable
     {
-        private readonly double[]?[] _own = new double[Environment.ProcessorCount][];
+        private double[]? _upper;
 
         /// <summary>Adds a aᵀ for a (m, k) of row stride lda.</summary>
         public void Add(long k, float* a, long lda)
         {
             if (m == 0 || k == 0) return;
-            if (m <= FewRows) AddByDots(m, k, a, lda, this);
-            else AddPacked(m, k, a, lda, this);
+            if (m <= FewRows) AddByDots(m, k, a, lda, Upper());
+            else AddPacked(m, k, a, lda, Upper());
         }
 
         /// <summary>c (m, m) += scale times the sum so far, both triangles.</summary>
-        public void AddTo(double[] c, double scale = 1) => AddUpper(_own, m, c, scale);
-
-        // Worker wi's upper triangle (m, m), zeroed when first used. Pooled: a fresh one per call would be page faults every time.
-        internal double[] Own(int wi)
+        public void AddTo(double[] c, double scale = 1)
         {
-            if (_own[wi] is { } own) return own;
-            own = ArrayPool<double>.Shared.Rent(m * m);
-            Array.Clear(own, 0, m * m);
-            return _own[wi] = own;
+            if (_upper is not { } upper) return;
+            for (int i = 0; i < m; i++)
+                for (int j = i; j < m; j++)
+                {
+                    double s = upper[i * m + j] * scale;
+                    c[i * m + j] += s;
+                    if (j != i) c[j * m + i] += s;
+                }
         }
 
-        /// <summary>Gives the workers' triangles back to the array pool.</summary>
+        // The upper triangle (m, m), zeroed when first used. Pooled: a fresh one per call would be page faults every time.
+        private double[] Upper()
+        {
+            if (_upper is { } upper) return upper;
+            upper = ArrayPool<double>.Shared.Rent(m * m);
+            Array.Clear(upper, 0, m * m);
+            return _upper = upper;
+        }
+
+        /// <summary>Gives the triangle back to the array pool.</summary>
         public void Dispose()
         {
-            for (int wi = 0; wi < _own.Length; wi++)
-                if (_own[wi] is { } own) { ArrayPool<double>.Shared.Return(own); _own[wi] = null; }
+            if (_upper is { } upper) { ArrayPool<double>.Shared.Return(upper); _upper = null; }
         }
     }
 
-    // Per block of kb columns: packed (mp / 16, kb, 16) with mp = m rounded up to 16, zero in the padding rows; then every tile
-    // (8 rows from r0, up to 3 panels of 16 columns from the panel holding r0) into the worker's own C, upper triangle.
-    private static void AddPacked(int m, long k, float* a, long lda, Sum sum)
+    // Blocks of at most `most` columns, as even as they come: their widths depend only on k.
+    private static (long Blocks, int Width) Blocking(long k, int most)
     {
-        int mp = (m + Lanes - 1) / Lanes * Lanes, panels = mp / Lanes;
-        int workers = (int)Math.Clamp((k + MaxBlock - 1) / MaxBlock, 1, Environment.ProcessorCount);
-        long blocks = (k + (long)workers * MaxBlock - 1) / ((long)workers * MaxBlock) * workers; // a multiple of the workers
-        int kb = (int)((k + blocks - 1) / blocks);
-        long tileFlops = 0;
-        for (int r0 = 0; r0 < mp; r0 += Rows) tileFlops += (long)Rows * (panels - r0 / Lanes) * Lanes;
-        Interlocked.Add(ref _flops, 2 * tileFlops * k);
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wi =>
-        {
-            var own = sum.Own(wi);
-            var packed = ArrayPool<float>.Shared.Rent(mp * kb);
-            fixed (float* pp = packed)
-            fixed (double* po = own)
-                for (long b = blocks * wi / workers; b < blocks * (wi + 1) / workers; b++)
-                {
-                    long k0 = b * kb;
-                    int width = (int)Math.Min(kb, k - k0);
-                    if (width <= 0) break;
-                    Pack(a + k0, lda, m, mp, width, pp);
-                    for (int r0 = 0; r0 < mp; r0 += Rows)
-                        for (int p0 = r0 / Lanes; p0 < panels; p0 += Panels)
-                            switch (Math.Min(Panels, panels - p0))
-                            {
-                                case 3: Tile<Three>(pp, width, r0, p0, m, po); break;
-                                case 2: Tile<Two>(pp, width, r0, p0, m, po); break;
-                                default: Tile<One>(pp, width, r0, p0, m, po); break;
-                            }
-                }
-            ArrayPool<float>.Shared.Return(packed);
-        });
+        long blocks = (k + most - 1) / most;
+        return (blocks, (int)((k + blocks - 1) / blocks));
     }
 
-    // c (m, m) += scale times the sum of the workers' upper triangles (those used), mirrored into the lower.
-    private static void AddUpper(double[]?[] partial, int m, double[] c, double scale)
+    // Per group of blocks of kb columns: each block packed (mp / 16, kb, 16) with mp = m rounded up to 16, zero in the padding
+    // rows; then every tile (8 rows from r0, up to 3 panels of 16 columns from the panel holding r0) over the group's blocks in
+    // order, into the upper triangle. The tiles are dealt round-robin to the threads, each taking its own in a fixed order.
+    private static void AddPacked(int m, long k, float* a, long lda, double[] upper)
     {
-        for (int i = 0; i < m; i++)
-            for (int j = i; j < m; j++)
+        int mp = (m + Lanes - 1) / Lanes * Lanes, panels = mp / Lanes;
+        var (blocks, kb) = Blocking(k, MaxBlock);
+        var tiles = new List<(int R0, int P0)>();
+        long tileFlops = 0;
+        for (int r0 = 0; r0 < mp; r0 += Rows)
+            for (int p0 = r0 / Lanes; p0 < panels; p0 += Panels)
             {
-                double s = 0;
-                foreach (var own in partial) s += own is null ? 0 : own[i * m + j];
-                s *= scale;
-                c[i * m + j] += s;
-                if (j != i) c[j * m + i] += s;
+                tiles.Add((r0, p0));
+                tileFlops += (long)Rows * Math.Min(Panels, panels - p0) * Lanes;
             }
+        Interlocked.Add(ref _flops, 2 * tileFlops * k);
+        int group = (int)Math.Clamp(GroupFloats / ((long)mp * kb), 1, blocks), threads = Threads(tiles.Count);
+        var packed = ArrayPool<float>.Shared.Rent(group * mp * kb);
+        try
+        {
+            fixed (float* pp = packed)
+            fixed (double* po = upper)
+            {
+                float* packs = pp;
+                double* own = po;
+                for (long g0 = 0; g0 < blocks; g0 += group)
+                {
+                    int count = (int)Math.Min(group, blocks - g0);
+                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, b =>
+                    {
+                        long k0 = (g0 + b) * kb;
+                        Pack(a + k0, lda, m, mp, (int)Math.Min(kb, k - k0), packs + (long)b * mp * kb);
+                    });
+                    Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
+                    {
+                        for (int b = 0; b < count; b++)
+                        {
+                            long k0 = (g0 + b) * kb;
+                            int width = (int)Math.Min(kb, k - k0);
+                            float* block = packs + (long)b * mp * kb;
+                            for (int t = w; t < tiles.Count; t += threads)
+                            {
+                                var (r0, p0) = tiles[t];
+                                switch (Math.Min(Panels, panels - p0))
+                                {
+                                    case 3: Tile<Three>(block, width, r0, p0, m, own); break;
+                                    case 2: Tile<Two>(block, width, r0, p0, m, own); break;
+                                    default: Tile<One>(block, width, r0, p0, m, own); break;
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
     }
 
     // a (m, kb) of stride lda -> packed (mp / 16, kb, 16): packed[(r / 16) kb 16 + p 16 + r % 16] = a[r, p], zero for r ≥ m.

@@ -8,24 +8,33 @@ public static unsafe partial class SymmetricGram
 {
     private const int DotRows = 4, DotBlock = 1024;
 
-    // Few rows (m ≤ 64): 4 x 4 tiles of dot products straight from A, in blocks of 1024 columns split over the threads.
-    private static void AddByDots(int m, long k, float* a, long lda, Sum sum)
+    // Few rows (m ≤ 64): 4 x 4 tiles of dot products straight from A, in blocks of 1024 columns. Per group of blocks, the tiles
+    // are dealt round-robin to the threads, and each thread takes the group's blocks in order, its tiles of each: every entry
+    // adds its blocks' sums in the order of the blocks, on any number of threads.
+    private static void AddByDots(int m, long k, float* a, long lda, double[] upper)
     {
         Interlocked.Add(ref _flops, 2L * ((m + DotRows - 1) / DotRows) * ((m + DotRows - 1) / DotRows + 1) / 2 * DotRows * DotRows * k);
         long blocks = (k + DotBlock - 1) / DotBlock;
-        int workers = (int)Math.Clamp(blocks, 1, Environment.ProcessorCount);
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wi =>
+        var tiles = new List<(int I, int J)>();
+        for (int i = 0; i < m; i += DotRows)
+            for (int j = i; j < m; j += DotRows) tiles.Add((i, j));
+        int group = (int)Math.Clamp(GroupFloats / ((long)m * DotBlock), 1, blocks), threads = Threads(tiles.Count);
+        for (long g0 = 0; g0 < blocks; g0 += group)
         {
-            var own = sum.Own(wi);
-            long b0 = blocks * wi / workers, b1 = blocks * (wi + 1) / workers;
-            for (long b = b0; b < b1; b++)
+            long g1 = Math.Min(blocks, g0 + group);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
             {
-                long k0 = b * DotBlock, kb = Math.Min(DotBlock, k - k0);
-                for (int i = 0; i < m; i += DotRows)
-                    for (int j = i; j < m; j += DotRows)
-                        DotTile(a + k0, lda, kb, i, Math.Min(DotRows, m - i), j, Math.Min(DotRows, m - j), own, m);
-            }
-        });
+                for (long b = g0; b < g1; b++)
+                {
+                    long k0 = b * DotBlock, kb = Math.Min(DotBlock, k - k0);
+                    for (int t = w; t < tiles.Count; t += threads)
+                    {
+                        var (i, j) = tiles[t];
+                        DotTile(a + k0, lda, kb, i, Math.Min(DotRows, m - i), j, Math.Min(DotRows, m - j), upper, m);
+                    }
+                }
+            });
+        }
     }
 
     // own[i.., j..] += rows i.. · rows j.. over kb columns; 4 x 4 tiles in 16 Vector512 accumulators, else one dot at a time.

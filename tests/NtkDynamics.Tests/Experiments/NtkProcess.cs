@@ -7,9 +7,10 @@ internal static class NtkProcess
 {
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "ntk.dll");
 
-    private static ProcessStartInfo Info(string[] args)
+    private static ProcessStartInfo Info(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return psi;
@@ -27,9 +28,12 @@ internal static class NtkProcess
     }
 
     /// <summary>Runs `ntk ARGS` to the end; asserts it exits 0; returns what it printed.</summary>
-    public static (string Stdout, string Stderr) Run(params string[] args)
+    public static (string Stdout, string Stderr) Run(params string[] args) => RunWith(null, args);
+
+    /// <summary><see cref="Run"/> with these environment variables set (added to, or replacing, the test's own).</summary>
+    public static (string Stdout, string Stderr) RunWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var p = Process.Start(Info(args))!;
+        using var p = Process.Start(Info(args, environment))!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
