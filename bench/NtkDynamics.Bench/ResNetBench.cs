@@ -6,7 +6,8 @@ namespace NtkDynamics.Bench;
 
 /// <summary>
 /// The CIFAR ResNet-18 (ModelSpec.ResNet18(nf, 3, 32, 10)) beside PyTorch 1.13 / functorch (bench/torch/bench_resnet.py) in
-/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]`. Each round: the sgemm peak here
+/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]` (R default 1, about 13 minutes
+/// on the loaded 2-core host). Each round: the sgemm peak here
 /// (2048³, 2 threads), then the cases in groups (eNTK nf 20, eNTK nf 64, training nf 20, nf 64; training in the first T
 /// rounds only, default 1: it takes most of the time), each group ours, every case in its own child process (2 threads,
 /// peak RSS by VmHWM reset once model and data exist), then PyTorch's for it, each in its own subprocess. eNTK: probe n = 32, 3x32x32, k = 10, evaluation mode, nf 20 trace and full, nf 64 trace; a warm-up
@@ -32,7 +33,7 @@ public static class ResNetBench
     public static void Run(string[] args)
     {
         string? Option(string name) => Array.IndexOf(args, name) is int at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-        int rounds = Math.Max(1, int.Parse(Option("--rounds") ?? "2", CultureInfo.InvariantCulture));
+        int rounds = Math.Max(1, int.Parse(Option("--rounds") ?? "1", CultureInfo.InvariantCulture));
         int trainRounds = int.Parse(Option("--train-rounds") ?? "1", CultureInfo.InvariantCulture);
         string only = Option("--only") ?? "";
         bool noTorch = args.Contains("--no-torch"), ntkvp = args.Contains("--ntkvp");
