@@ -36,6 +36,16 @@ public static class Close
             $"{what}: {actual:R} differs from {expected:R} by {Math.Abs(expected - actual):E3}, more than {bound:E3} (rel {rel:E1}, abs {abs:E1})");
     }
 
+    /// <summary>
+    /// Asserts two evaluations of one value agree when each takes it in at most <paramref name="roundings"/> rounded
+    /// operations (each within u of its result: +, -, *, /, sqrt; count 2 for Math.Exp, Log, Pow, within an ulp; a
+    /// decimal input counts 1) on intermediate values at most <paramref name="amplification"/> times the result (the
+    /// cancellation of the worst difference). To first order each side is within roundings·amplification·u of the exact
+    /// value, relative, so the two are within twice that of each other.
+    /// </summary>
+    public static void Roundings(double expected, double actual, int roundings, double amplification = 1, string what = "", double u = U64) =>
+        Relative(expected, actual, 2 * roundings * amplification * u, what: what);
+
     /// <summary>Asserts two float32 values are at most <paramref name="ulps"/> units in the last place apart.</summary>
     public static void Ulps(float expected, float actual, int ulps, string what = "")
     {
