@@ -6,7 +6,7 @@ namespace NtkDynamics.Bench;
 
 /// <summary>
 /// The CIFAR ResNet-18 (ModelSpec.ResNet18(nf, 3, 32, 10)) beside PyTorch 1.13 / functorch (bench/torch/bench_resnet.py) in
-/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]` (R default 1, about 13 minutes
+/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]` (R default 1, about 16 minutes
 /// on the loaded 2-core host). Each round: the sgemm peak here
 /// (2048³, 2 threads), then the cases in groups (eNTK nf 20, eNTK nf 64, training nf 20, nf 64; training in the first T
 /// rounds only, default 1: it takes most of the time), each group ours, every case in its own child process (2 threads,
