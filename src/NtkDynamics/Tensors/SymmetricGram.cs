@@ -12,16 +12,17 @@ namespace NtkDynamics.Tensors;
 /// C costs 3 vector loads and 8 broadcasts per 24 FMAs, near the machine's peak: at m = 320 it takes 1/1.3-1/1.4 of the time
 /// of OpenBLAS's three GEMMs on the blocks on and above the diagonal, and OpenBLAS's own ssyrk is slower still. Sums are
 /// float32 within a block and float64 across blocks.
-/// Deterministic: the blocks depend only on m and k, and every entry of C is owned by one tile, which adds the blocks'
-/// float32 sums in the order of the blocks, so the result is the same bits on any number of threads, in any schedule (the
-/// threads split the tiles, never a sum).
+/// Deterministic: the blocks depend only on m and k, and (more rows) every entry of C is owned by one tile, which adds the
+/// blocks' float32 sums in the order of the blocks, or (few rows) the blocks are cut into parts that depend on k only, each
+/// summed into its own triangle and the parts added in their order; so the result is the same bits on any number of
+/// threads, in any schedule.
 /// </summary>
 public static unsafe partial class SymmetricGram
 {
     private const int Lanes = 16, Rows = 8, Panels = 3, MaxBlock = 512, FewRows = 64;
 
-    // Columns of A a group of blocks spans at most (times m): a group is packed, or read, once, and then every thread works
-    // through its tiles of it, so it should sit in the last-level cache (4 MiB of float32 here).
+    // Floats of packed A a group of blocks holds at most: a group is packed once, then every thread works through its tiles
+    // of it, so it should sit in the last-level cache (4 MiB).
     private const long GroupFloats = 1 << 20;
 
     private static long _flops;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -6,34 +7,35 @@ namespace NtkDynamics.Tensors;
 // SymmetricGram for few rows (m ≤ 64, the trace kernel's n x n): A is read as it is, no packing.
 public static unsafe partial class SymmetricGram
 {
-    private const int DotRows = 4, DotBlock = 1024;
+    private const int DotRows = 4, DotBlock = 1024, DotParts = 8;
 
-    // Few rows (m ≤ 64): 4 x 4 tiles of dot products straight from A, in blocks of 1024 columns. Per group of blocks, the tiles
-    // are dealt round-robin to the threads, and each thread takes the group's blocks in order, its tiles of each: every entry
-    // adds its blocks' sums in the order of the blocks, on any number of threads.
+    // Few rows (m ≤ 64): 4 x 4 tiles of dot products straight from A, in blocks of 1024 columns. The blocks are cut into at
+    // most 8 parts of consecutive blocks, a cut that depends on k only; each part is summed, block after block, into its
+    // own triangle (m² doubles, small here) by whichever thread takes it, and the parts are then added in their order. So
+    // each thread reads only its parts' columns of A, and the result is the same on any number of threads.
     private static void AddByDots(int m, long k, float* a, long lda, double[] upper)
     {
         Interlocked.Add(ref _flops, 2L * ((m + DotRows - 1) / DotRows) * ((m + DotRows - 1) / DotRows + 1) / 2 * DotRows * DotRows * k);
         long blocks = (k + DotBlock - 1) / DotBlock;
-        var tiles = new List<(int I, int J)>();
-        for (int i = 0; i < m; i += DotRows)
-            for (int j = i; j < m; j += DotRows) tiles.Add((i, j));
-        int group = (int)Math.Clamp(GroupFloats / ((long)m * DotBlock), 1, blocks), threads = Threads(tiles.Count);
-        for (long g0 = 0; g0 < blocks; g0 += group)
+        int parts = (int)Math.Min(DotParts, blocks);
+        var partial = new double[parts][];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = Threads(parts) }, part =>
         {
-            long g1 = Math.Min(blocks, g0 + group);
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, w =>
+            var own = partial[part] = ArrayPool<double>.Shared.Rent(m * m);
+            Array.Clear(own, 0, m * m);
+            for (long b = blocks * part / parts; b < blocks * (part + 1) / parts; b++)
             {
-                for (long b = g0; b < g1; b++)
-                {
-                    long k0 = b * DotBlock, kb = Math.Min(DotBlock, k - k0);
-                    for (int t = w; t < tiles.Count; t += threads)
-                    {
-                        var (i, j) = tiles[t];
-                        DotTile(a + k0, lda, kb, i, Math.Min(DotRows, m - i), j, Math.Min(DotRows, m - j), upper, m);
-                    }
-                }
-            });
+                long k0 = b * DotBlock, kb = Math.Min(DotBlock, k - k0);
+                for (int i = 0; i < m; i += DotRows)
+                    for (int j = i; j < m; j += DotRows)
+                        DotTile(a + k0, lda, kb, i, Math.Min(DotRows, m - i), j, Math.Min(DotRows, m - j), own, m);
+            }
+        });
+        foreach (var own in partial)
+        {
+            for (int i = 0; i < m; i++)
+                for (int j = i; j < m; j++) upper[i * m + j] += own[i * m + j];
+            ArrayPool<double>.Shared.Return(own);
         }
     }
 
