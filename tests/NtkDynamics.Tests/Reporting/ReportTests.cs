@@ -121,7 +121,7 @@ public class ReportTests(ITestOutputHelper output)
         // the strategies in the order the config lists kinds: fine-tuning first
         Assert.Equal(["finetune", "er"], set.Find("strategies_accuracy")!.Figure.Panels.Select(p => p.Axes.Title.Label.Text));
         var matrix = set.Find("strategies_accuracy")!.Figure.Panels[1].GetPlottables<ScottPlot.Plottables.Heatmap>().Single().Intensities;
-        Assert.Equal(0.45, matrix[1, 0], 12); // er's runs end task 1 at 0.5, 0.45 and 0.4
+        Close.Roundings(0.45, matrix[1, 0], 16, 1.2); // er's runs end task 1 at 0.5, 0.45 and 0.4 (0.5 - 0.05 idx): a mean of 3, as in SweepAnalysisTests
         var drift = set.Find("strategies_old_task_drift")!.Figure.Panels[0].GetPlottables<ScottPlot.Plottables.Scatter>().ToList();
         Assert.NotEmpty(drift);
         Chart switches = set.Find("strategies_switch")!.Figure;
