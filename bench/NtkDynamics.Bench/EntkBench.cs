@@ -134,9 +134,9 @@ public static class EntkBench
     }
 
     /// <summary>Runs one eNTK case in a child process of this benchmark (2 threads) and reads its RESULT line.</summary>
-    internal static Result Child(string model, int width, string kind)
+    internal static Result Child(string model, int width, string kind, double? budgetGib = null)
     {
-        var (line, error) = ChildLine(["entk-case", model, width.ToString(), kind]);
+        var (line, error) = ChildLine(["entk-case", model, width.ToString(), kind, .. budgetGib is double b ? [b.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()]);
         return line is null ? new Result(0, double.NaN, double.NaN, 0, double.NaN, double.NaN, 0, [], error)
             : JsonSerializer.Deserialize<Result>(line)!;
     }
@@ -160,12 +160,13 @@ public static class EntkBench
 
     private static string Tail(string s) => s.Length > 300 ? s[^300..] : s;
 
-    /// <summary>The child: `entk-case MODEL WIDTH KIND` measures one case and prints "RESULT {json}".</summary>
+    /// <summary>The child: `entk-case MODEL WIDTH KIND [BUDGET_GIB]` measures one case and prints "RESULT {json}".</summary>
     public static void RunCase(string[] args)
     {
         var model = Build(args[0], int.Parse(args[1]));
         var probe = Probe(model);
         var options = new NtkOptions(NtkOptions.ParseKind(args[2]));
+        if (args.Length > 3) options = options with { MemoryBudgetBytes = (long)(double.Parse(args[3], CultureInfo.InvariantCulture) * (1L << 30)) };
         var counter = new CountingBlas(Blas.Native);
         using var _ = Blas.Use(counter);
         ResetPeak();

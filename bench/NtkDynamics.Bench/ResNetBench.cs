@@ -6,8 +6,9 @@ namespace NtkDynamics.Bench;
 
 /// <summary>
 /// The CIFAR ResNet-18 (ModelSpec.ResNet18(nf, 3, 32, 10)) beside PyTorch 1.13 / functorch (bench/torch/bench_resnet.py) in
-/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--ntkvp] [--no-torch]` (R default 1, about 16 minutes
-/// on the loaded 2-core host). Each round: the sgemm peak here
+/// one run, `resnet [--rounds R] [--train-rounds T] [--only entk|train] [--nf N] [--budget-gib B] [--ntkvp] [--no-torch]` (R
+/// default 1, about 16 minutes on the loaded 2-core host; --nf keeps one width's cases, --budget-gib sets our eNTK's work
+/// memory, NtkOptions.MemoryBudgetBytes, default 3 GiB). Each round: the sgemm peak here
 /// (2048³, 2 threads), then the cases in groups (eNTK nf 20, eNTK nf 64, training nf 20, nf 64; training in the first T
 /// rounds only, default 1: it takes most of the time), each group ours, every case in its own child process (2 threads,
 /// peak RSS by VmHWM reset once model and data exist), then PyTorch's for it, each in its own subprocess. eNTK: probe n = 32, 3x32x32, k = 10, evaluation mode, nf 20 trace and full, nf 64 trace; a warm-up
@@ -37,11 +38,13 @@ public static class ResNetBench
         int trainRounds = int.Parse(Option("--train-rounds") ?? "1", CultureInfo.InvariantCulture);
         string only = Option("--only") ?? "";
         bool noTorch = args.Contains("--no-torch"), ntkvp = args.Contains("--ntkvp");
-        var entk = only is "train" ? [] : EntkCases;
-        var train = only is "entk" ? [] : TrainCases;
+        int? onlyNf = Option("--nf") is { } nfText ? int.Parse(nfText, CultureInfo.InvariantCulture) : null;
+        double? budget = Option("--budget-gib") is { } budgetText ? double.Parse(budgetText, CultureInfo.InvariantCulture) : null;
+        var entk = only is "train" ? [] : EntkCases.Where(c => onlyNf is null || c.Nf == onlyNf).ToArray();
+        var train = only is "entk" ? [] : TrainCases.Where(c => onlyNf is null || c.Nf == onlyNf).ToArray();
         string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?";
         Console.WriteLine($"# ResNet-18 (CIFAR, 3x32x32, 10 classes) {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {cpu}, {Environment.ProcessorCount} cores; " +
-            $"ours: {Blas.Describe(Blas.Native)} in the cases, every case in a child process; torch: bench/torch/bench_resnet.py; {rounds} round(s)");
+            $"ours: {Blas.Describe(Blas.Native)} in the cases, every case in a child process, eNTK work memory {(budget is double b ? $"{b} GiB" : "3 GiB (default)")}; torch: bench/torch/bench_resnet.py; {rounds} round(s)");
         if (Blas.Native is OpenBlas open) open.SetThreads(EntkBench.Threads);
         var peaks = new List<double>();
         var rows = new Dictionary<string, List<Cell>>();
@@ -60,7 +63,7 @@ public static class ResNetBench
                 var ours = new List<(string Name, Cell Cell)>();
                 foreach (var (nf, kind) in group.Entk)
                 {
-                    var r = EntkBench.Child("resnet18", nf, kind);
+                    var r = EntkBench.Child("resnet18", nf, kind, budget);
                     Console.WriteLine(r.Error is { } e ? $"  ours | entk resnet18 w{nf} {kind}: ERROR {e}"
                         : $"  ours | entk resnet18 w{nf} {kind}: P={r.Params:N0} {r.TimeS:F3} s (reps {r.Reps}, first {r.FirstS:F2}) peakRSS {r.PeakMb:F0} MB " +
                           $"(base {r.BaseMb:F0}) {r.Flops / 1e9:F1} GFLOP");
