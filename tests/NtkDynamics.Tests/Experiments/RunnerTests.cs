@@ -176,7 +176,9 @@ public class RunnerTests
         string dir = TempDir(), graph = Path.Combine(dir, "dropout.yaml");
         File.WriteAllText(graph, "nodes:\n  - {name: flat, kind: flatten}\n  - {name: fc1, kind: linear, out: 24}\n  - {name: act, kind: tanh}\n" +
             "  - {name: drop, kind: dropout, p: 0.5}\n  - {name: fc2, kind: linear, out: 10}\n");
-        KilledAndResumedEndsIdentical(TinyYaml("kill", dir).Replace("model: {kind: cnn, width: 8}", $"model: {{graph: {graph}}}").Replace("epochs_per_task: 2", "epochs_per_task: 4"), [6, 13]);
+        // A 24-unit MLP trains 40 steps in a few milliseconds, faster than a kill at row 13 could land (it failed so at load
+        // 25); 200 steps leave the kills a window of ~60 rows.
+        KilledAndResumedEndsIdentical(TinyYaml("kill", dir).Replace("model: {kind: cnn, width: 8}", $"model: {{graph: {graph}}}").Replace("epochs_per_task: 2", "epochs_per_task: 20"), [6, 13]);
     }
 
     /// <summary>
