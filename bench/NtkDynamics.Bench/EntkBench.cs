@@ -29,7 +29,8 @@ public static class EntkBench
         _ => ModelSpec.Mlp([784], [width, width], 10),
     }).Build(Parametrisation.Parse("standard"), 0);
 
-    private static Tensor Probe(Model model)
+    /// <summary>The benches' probe: N standard-normal images (seed 1) of the model's input shape.</summary>
+    internal static Tensor Probe(Model model)
     {
         var x = new Tensor([N, .. model.InputShape]);
         new Rng(1).FillNormal(x.Data, 1);

@@ -21,7 +21,7 @@ public static class OnnxBench
         int nf = Option(args, "--nf", 64), rounds = Option(args, "--rounds", 5);
         string file = Path.Combine(Path.GetTempPath(), $"ntk-bench-resnet18-nf{nf}.onnx");
         Export(["--resnet18", nf.ToString(), file]);
-        Console.WriteLine($"# onnx load: ResNet-18 nf {nf}, {new FileInfo(file).Length / 1e6:F1} MB, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"# onnx load: ResNet-18 nf {nf}, {new FileInfo(file).Length / 1e6:F1} MB, load {TorchReference.Load()}");
         var first = Stopwatch.StartNew();
         var onnx = OnnxModel.Load(file);
         double firstRead = first.Elapsed.TotalSeconds;
@@ -79,7 +79,7 @@ public static class OnnxBench
 
     private static void Export(string[] args)
     {
-        string script = FindUp(Path.Combine("tests", "fixtures-src", "make_onnx_fixtures.py"))
+        string script = TorchReference.FindUp(Path.Combine("tests", "fixtures-src", "make_onnx_fixtures.py"))
             ?? throw new InvalidOperationException("tests/fixtures-src/make_onnx_fixtures.py not found above the bench");
         string bench = Path.GetDirectoryName(TorchReference.Script() ?? throw new InvalidOperationException("../shared/bench not found"))!;
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
@@ -91,12 +91,6 @@ public static class OnnxBench
         if (p.ExitCode != 0 || !File.Exists(args[^1])) throw new InvalidOperationException($"the PyTorch export failed (exit {p.ExitCode})");
     }
 
-    internal static string? FindUp(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
-        return null;
-    }
 
     private static int Option(string[] args, string name, int fallback)
     {

@@ -17,8 +17,7 @@ public static class ProfileBench
     public static void Run(string[] args)
     {
         var model = EntkBench.Build(args[0], int.Parse(args[1]));
-        var probe = new Tensor([EntkBench.N, .. model.InputShape]);
-        new Rng(1).FillNormal(probe.Data, 1);
+        var probe = EntkBench.Probe(model);
         var options = new NtkOptions(NtkOptions.ParseKind(args[2]));
         int calls = args.Length > 3 ? int.Parse(args[3]) : 3;
         if (Blas.Native is OpenBlas open) open.SetThreads(EntkBench.Threads);
@@ -41,7 +40,7 @@ public static class ProfileBench
                 wall.Add(w.Elapsed.TotalSeconds);
             }
         double perCall = wall.Average();
-        Console.WriteLine($"# eNTK profile: {model.Description}, {args[2]}, n={EntkBench.N}; {Blas.Describe(Blas.Native)}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"# eNTK profile: {model.Description}, {args[2]}, n={EntkBench.N}; {Blas.Describe(Blas.Native)}; load {TorchReference.Load()}");
         Console.WriteLine($"call: mean {perCall:F3} s over {calls} (min {wall.Min():F3}); forward pass alone: mean {forward.Average():F3} s");
         double gemm = timing.ByCaller.Values.Sum(v => v.Seconds) / calls;
         Console.WriteLine($"GEMMs (thread time per call): {gemm:F3} s, {timing.ByCaller.Values.Sum(v => v.Flops) / calls / 1e9:F1} GFLOP");

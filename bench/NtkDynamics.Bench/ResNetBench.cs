@@ -53,7 +53,7 @@ public static class ResNetBench
         {
             double peak = GemmBench.Gflops(Blas.Native, 2048, 2048, 2048);
             peaks.Add(peak);
-            Console.WriteLine($"  round {round}: load {Load()}; sgemm 2048^3 {peak:F1} GFLOP/s ({Blas.Native.Threads} threads)");
+            Console.WriteLine($"  round {round}: load {TorchReference.Load()}; sgemm 2048^3 {peak:F1} GFLOP/s ({Blas.Native.Threads} threads)");
             // Cases in groups, each group's cases of ours and then PyTorch's for them, so that a change of the host's load
             // falls on both sides of a ratio as far as possible.
             var groups = entk.GroupBy(c => c.Nf).Select(g => (Torch: $"entk resnet18 w{g.Key}", Entk: g.ToArray(), Train: (int?)null))
@@ -95,7 +95,7 @@ public static class ResNetBench
 
         double sgemm = EntkBench.Median(peaks)!.Value;
         Console.WriteLine();
-        Console.WriteLine($"sgemm peak (median of the rounds): {sgemm:F1} GFLOP/s; load now {Load()}");
+        Console.WriteLine($"sgemm peak (median of the rounds): {sgemm:F1} GFLOP/s; load now {TorchReference.Load()}");
         Console.WriteLine($"{"case",-16} {"params",11} {"ours",9} {"torch",9} {"torch method",-12} {"speed ours/torch",16} {"range",12} " +
             $"{"ours MB",8} {"torch MB",9} {"mem torch/ours",14} {"GFLOP/s",8} {"of peak",7}  target");
         foreach (var (name, cells) in rows)
@@ -133,8 +133,6 @@ public static class ResNetBench
             _ => $">= 1.0x PyTorch's images/s: {Met(speed is null ? null : speed >= 1)}",
         };
     }
-
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     /// <summary>The child: `resnet-train-case NF IMAGES` times training steps and prints "RESULT {json}".</summary>
     public static void RunTrainCase(string[] args)

@@ -6,17 +6,19 @@ namespace NtkDynamics.Bench;
 /// <summary>Runs ../shared/bench/bench_torch.py (PyTorch 1.13, 2 threads) for the named configurations and returns its results by name.</summary>
 public static class TorchReference
 {
-    public static string? Script()
+    public static string? Script() =>
+        FindUp(Path.Combine("..", "shared", "bench", "bench_torch.py")) ?? FindUp(Path.Combine("shared", "bench", "bench_torch.py"));
+
+    /// <summary>The full path of <paramref name="relative"/> under the nearest folder above this program's that has it, or null.</summary>
+    internal static string? FindUp(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var p = Path.Combine(dir.FullName, "..", "shared", "bench", "bench_torch.py");
-            if (File.Exists(p)) return Path.GetFullPath(p);
-            p = Path.Combine(dir.FullName, "shared", "bench", "bench_torch.py");
-            if (File.Exists(p)) return Path.GetFullPath(p);
-        }
+            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.GetFullPath(Path.Combine(dir.FullName, relative));
         return null;
     }
+
+    /// <summary>The 1-minute load average (/proc/loadavg), for the benches' headers.</summary>
+    internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     /// <summary>
     /// Name ("train cnn w64", "entk cnn w64 jac-trace") -> result object; empty when torch or the script is missing.
@@ -26,7 +28,7 @@ public static class TorchReference
     public static Dictionary<string, JsonElement> Run(string only, bool quick = false, bool resnet = false, string? skip = null)
     {
         var shared = Script();
-        var script = resnet ? OnnxBench.FindUp(Path.Combine("bench", "torch", "bench_resnet.py")) : shared;
+        var script = resnet ? FindUp(Path.Combine("bench", "torch", "bench_resnet.py")) : shared;
         if (script is null || shared is null || !File.Exists("/usr/bin/python3"))
         {
             Console.WriteLine($"# PyTorch reference not found ({(resnet ? "bench/torch/bench_resnet.py, " : "")}../shared/bench/bench_torch.py, /usr/bin/python3): ratios skipped");
