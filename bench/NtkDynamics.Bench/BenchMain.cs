@@ -17,7 +17,7 @@ public static class BenchMain
             case "resnet": ResNetBench.Run(args.Skip(1).ToArray()); return 0;
             case "resnet-train-case": ResNetBench.RunTrainCase(args.Skip(1).ToArray()); return 0;
             default:
-                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH] | onnx [--nf 64] [--rounds 5] [--entk-nf 20] [--cnn-width 64] [--entk-rounds 3] | entk-profile MODEL WIDTH KIND [CALLS] | resnet [--rounds 1] [--train-rounds 1] [--only entk|train] [--nf N] [--budget-gib B] [--ntkvp] [--no-torch])");
+                Console.Error.WriteLine("usage: NtkDynamics.Bench (gemm | train [--quick] [--no-torch] | entk [--quick] [--no-torch] [--only cnn|mlp] [--repeat R] | entk-wide [WIDTH] | onnx [--nf 64] [--rounds 5] [--entk-nf 20] [--cnn-width 64] [--entk-rounds 3] | entk-profile MODEL WIDTH KIND [CALLS [BUDGET_GIB]] | resnet [--rounds 1] [--train-rounds 1] [--only entk|train] [--nf N] [--budget-gib B] [--ntkvp] [--no-torch])");
                 return 2;
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using NtkDynamics.Nn;
 using NtkDynamics.Ntk;
 using NtkDynamics.Tensors;
@@ -7,7 +8,7 @@ using NtkDynamics.Tensors;
 namespace NtkDynamics.Bench;
 
 /// <summary>
-/// `entk-profile MODEL WIDTH KIND [CALLS]`: where an eNTK call's time goes, by stopwatch. After a warm-up call, CALLS calls
+/// `entk-profile MODEL WIDTH KIND [CALLS [BUDGET_GIB]]`: where an eNTK call's time goes, by stopwatch. After a warm-up call, CALLS calls
 /// (default 3) with every GEMM timed and counted by its caller (the nearest NtkDynamics frame outside Tensors: the layer
 /// method or its parallel lambda), beside the forward pass alone. GEMM seconds are summed over the threads that called them
 /// (GEMMs called from parallel loops overlap), so they are thread time, against the call's wall time.
@@ -20,6 +21,7 @@ public static class ProfileBench
         var probe = EntkBench.Probe(model);
         var options = new NtkOptions(NtkOptions.ParseKind(args[2]));
         int calls = args.Length > 3 ? int.Parse(args[3]) : 3;
+        if (args.Length > 4) options = options with { MemoryBudgetBytes = (long)(double.Parse(args[4], CultureInfo.InvariantCulture) * (1L << 30)) };
         if (Blas.Native is OpenBlas open) open.SetThreads(EntkBench.Threads);
         EmpiricalNtk.Compute(model, probe, options);
         var forward = new List<double>();
