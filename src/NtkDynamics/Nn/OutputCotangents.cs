@@ -37,6 +37,9 @@ public sealed class OutputCotangents
         return new OutputCotangents(values, null, g.Shape);
     }
 
+    /// <summary>Dense cotangents that are <paramref name="g"/> itself: valid while the backward pass is at the node.</summary>
+    public static OutputCotangents View(Tensor g) => new(g, null, g.Shape);
+
     /// <summary>Pooled cotangents: <paramref name="values"/> (R, C, Q) and their <paramref name="sources"/> (n, C, Q) in the
     /// plane of <paramref name="denseShape"/> (R, C, Ho, Wo).</summary>
     public static OutputCotangents Pooled(Tensor values, int[] sources, int[] denseShape) => new(values, sources, denseShape);

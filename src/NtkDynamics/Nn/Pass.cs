@@ -13,9 +13,9 @@ public sealed class Pass
 {
     private readonly NodeState[] _states;
     private readonly bool[] _hasParameterAncestor; // the node or one of its ancestors has parameters
-    private readonly Tensor?[] _sums;              // per node: the buffer its gradients are added up in when it feeds several nodes
     private readonly Tensor?[] _grads;             // per node: its output gradient in the running backward pass
-    private readonly bool[] _summed;               // ... held in _sums
+    private readonly bool[] _summed;               // ... a sum of its consumers' gradients, in a buffer of its own
+    private readonly GradientPool _pool = new();   // the backward pass's gradient buffers
     private bool _inputGradient;                   // the running backward pass goes back to the input
     private Tensor? _output;
 
@@ -29,7 +29,6 @@ public sealed class Pass
         Model = model; Mode = mode;
         var nodes = model.Nodes;
         _states = nodes.Select(n => n.Layer.CreateState()).ToArray();
-        _sums = new Tensor?[nodes.Count];
         _grads = new Tensor?[nodes.Count];
         _summed = new bool[nodes.Count];
         _hasParameterAncestor = new bool[nodes.Count];
@@ -81,16 +80,30 @@ public sealed class Pass
         {
             var node = nodes[v];
             if (_grads[v] is not { } g || !Wanted(node)) continue;
-            if (step is not null && step.Step(node, g, this)) continue;
-            var s = _states[v];
-            s.InputGradient = node.Inputs.Any(Wanted);
-            var inputs = node.Layer.Backward(s, g, node.HasParameters ? gradients : null);
-            for (int i = 0; i < node.Inputs.Count && i < inputs.Length; i++)
-                if (inputs[i] is { } gi) Give(node.Inputs[i], gi);
+            if (step is null || !step.Step(node, g, this)) RunBackward(node, g, gradients);
+            _pool.Release(g); // node v's slot lets go of its gradient
         }
         var dx = inputGradient ? _grads[0] : null;
         Array.Clear(_grads); // hold no gradients between calls
+        _pool.Forget();      // the input gradient is the caller's
         return dx;
+    }
+
+    // The node's layer backward, its input gradient in a buffer of the pool (unless it is the model's input gradient, which
+    // the caller keeps): the state holds that buffer only while the layer runs.
+    private void RunBackward(Node node, Tensor g, Gradients? gradients)
+    {
+        var s = _states[node.Index];
+        s.InputGradient = node.Inputs.Any(Wanted);
+        var rented = s.InputGradient && s.GradientBuffer is null && node.Inputs[0].Index > 0
+            ? s.GradientBuffer = _pool.Rent([g.Shape[0], .. node.Inputs[0].OutputShape])
+            : null;
+        var inputs = node.Layer.Backward(s, g, node.HasParameters ? gradients : null);
+        for (int i = 0; i < node.Inputs.Count && i < inputs.Length; i++)
+            if (inputs[i] is { } gi) Give(node.Inputs[i], gi);
+        if (rented is null) return;
+        if (ReferenceEquals(s.GradientBuffer, rented)) s.GradientBuffer = null;
+        if (!inputs.Any(gi => gi is not null && ReferenceEquals(gi.Data, rented.Data))) _pool.Release(rented); // not taken
     }
 
     /// <summary>Whether the running backward pass needs <paramref name="node"/>'s output gradient.</summary>
@@ -102,7 +115,7 @@ public sealed class Pass
 
     /// <summary>
     /// Adds <paramref name="gradient"/> to <paramref name="node"/>'s output gradient in the running backward pass (when it is
-    /// wanted): the first is taken as it is (no copy), a second one makes the sum in a buffer of the node's own.
+    /// wanted): the first is taken as it is (no copy), a second one makes the sum in a buffer of the pool.
     /// </summary>
     public void Give(Node node, Tensor gradient)
     {
@@ -111,12 +124,15 @@ public sealed class Pass
         if (_grads[t] is not { } have)
         {
             _grads[t] = gradient;
+            _pool.Hold(gradient);
             return;
         }
         if (!_summed[t])
         {
-            var sum = Tensor.ReuseUninitialized(ref _sums[t], have.Shape);
+            var sum = _pool.Rent(have.Shape);
             have.Data.CopyTo(sum.Data, 0);
+            _pool.Hold(sum);
+            _pool.Release(have);
             _grads[t] = sum;
             _summed[t] = true;
         }

@@ -39,10 +39,9 @@ public static class EmpiricalNtk
         var fusedConvs = fusions.Values.ToDictionary(f => f.Conv);
         var nodes = model.ParameterNodes.ToArray();
         long budget = options.MemoryBudgetBytes / sizeof(float);
-        // A group's backward pass holds, per logit: a pooled layer's values and the input gradient computed from them; a dense
-        // layer's cotangent copy and, in the layers, gradients of the same size (three copies).
-        long perLogit = nodes.Sum(node => CotangentFloats(pass, node, fusedConvs.ContainsKey(node), n));
-        var groups = Groups(options, k, Math.Max(1, budget / 4 / Math.Max(1, perLogit)));
+        var groups = Groups(options, k, LogitsPerGroup(pass, nodes, fusedConvs, n, k, options.Kind, budget / 4));
+        // A full kernel of several groups keeps a group's cotangents for its pairs with the groups before it.
+        bool keep = options.Kind == NtkKind.Full && groups.Count > 1;
         int pairs = options.Kind == NtkKind.Full ? groups.Count * (groups.Count + 1) / 2 : groups.Count;
 
         long remaining = budget / 2;
@@ -54,25 +53,25 @@ public static class EmpiricalNtk
             remaining = Math.Max(remaining / 8, remaining - block.CachedFloats);
             blocks.Add(block);
         }
-        int size = options.Kind == NtkKind.Full ? n * k : n;
-        var perParameter = new Dictionary<string, double[]>();
-        foreach (var name in blocks.SelectMany(b => b.ParameterNames)) perParameter[name] = new double[size * size];
+        var grams = new Grams(blocks, n, k, options.Kind);
 
-        // Two sets of cotangent buffers (a pair of groups), reused for every group: no garbage the size of the activations per logit.
-        var (buffer1, buffer2) = (kept.Buffers[0], kept.Buffers[1]);
+        // Each block adds its Grams while the backward pass is at its node, from the cotangents as they are (kept ones are
+        // copied into one set of buffers, reused for every group).
+        var (kept2, live1) = (kept.Buffers[0], kept.Buffers[1]);
         foreach (var b in kept.Buffers) b.Prepare(nodes.Length);
+        var same = options.Kind == NtkKind.Trace ? GramKind.Trace : GramKind.Symmetric;
         for (int g2 = 0; g2 < groups.Count; g2++)
         {
             progress?.Invoke($"logits {string.Join(",", groups[g2])}");
-            var c2 = Cotangents(pass, nodes, fusions, groups[g2], n, k, buffer2);
-            AddGroupPair(blocks, c2, c2, groups[g2], groups[g2], options.Kind == NtkKind.Trace ? GramKind.Trace : GramKind.Symmetric, n, k, options.Kind, perParameter);
-            if (options.Kind != NtkKind.Full) continue;
-            for (int g1 = 0; g1 < g2; g1++)
+            int[] group2 = groups[g2];
+            var c2 = Cotangents(pass, nodes, fusions, group2, n, k, kept2, keep && g2 > 0, (l, c) => grams.Add(l, c, c, group2, group2, same));
+            for (int g1 = 0; g1 < (options.Kind == NtkKind.Full ? g2 : 0); g1++)
             {
-                var c1 = Cotangents(pass, nodes, fusions, groups[g1], n, k, buffer1);
-                AddGroupPair(blocks, c1, c2, groups[g1], groups[g2], GramKind.Pairs, n, k, options.Kind, perParameter);
+                int[] group1 = groups[g1];
+                Cotangents(pass, nodes, fusions, group1, n, k, live1, false, (l, c) => grams.Add(l, c, c2[l], group1, group2, GramKind.Pairs));
             }
         }
+        var perParameter = grams.PerParameter;
         var methods = nodes.Zip(blocks).ToDictionary(t => t.First.Name, t => t.Second.Method);
         var kernel = new NtkKernel(options.Kind, n, k, perParameter, methods, fusions.Values.Select(f => f.ToString()).ToArray());
         Keep(model, kept, budget);
@@ -93,13 +92,21 @@ public static class EmpiricalNtk
             throw new InputException($"probe: expected shape [n, {string.Join(", ", model.InputShape)}] for {model.Description}, got {Tensor.Format(probe.Shape)}");
     }
 
-    // Floats of one logit's cotangents for a node with parameters during a backward pass (see Cotangents): pooled, its values
-    // and the input gradient computed from them (when one is needed); dense, three copies of its output.
-    private static long CotangentFloats(Pass pass, Node node, bool pooled, int n)
+    // How many logits a group's backward pass may hold in `floats`. Per logit it holds the pass's live gradients (a few of the
+    // largest node outputs: a gradient, its layer's input gradient, a sum where a value fans out), a fused pool's values and
+    // input gradient, and, for a full kernel of several groups, a copy of every node's cotangents (one group with all
+    // logits when its pass fits without them).
+    private static long LogitsPerGroup(Pass pass, Node[] nodes, Dictionary<Node, ConvReluPool> fusedConvs, int n, int k, NtkKind kind, long floats)
     {
-        long output = (long)n * Tensor.Count(node.OutputShape);
-        bool inputGradient = node.Inputs.Any(pass.HasParameterAncestor);
-        return pooled ? output / 4 + (inputGradient ? (long)n * Tensor.Count(node.Inputs[0].OutputShape) : 0) : 3 * output;
+        long live = 4L * n * pass.Model.Nodes.Max(node => (long)Tensor.Count(node.OutputShape));
+        foreach (var node in nodes.Where(fusedConvs.ContainsKey))
+        {
+            bool inputGradient = node.Inputs.Any(pass.HasParameterAncestor);
+            live += (long)n * Tensor.Count(node.OutputShape) / 4 + (inputGradient ? (long)n * Tensor.Count(node.Inputs[0].OutputShape) : 0);
+        }
+        if (kind != NtkKind.Full || k * live <= floats) return Math.Max(1, floats / live);
+        long copies = nodes.Sum(node => (long)n * Tensor.Count(node.OutputShape) / (fusedConvs.ContainsKey(node) ? 4 : 1));
+        return Math.Max(1, floats / (live + copies));
     }
 
     // Logit: the one. Full and trace: consecutive groups of at most `fit` logits, as even as they can be (a group of 9 and
@@ -114,21 +121,23 @@ public static class EmpiricalNtk
 
     // One backward pass for the whole group: the seed has a row per (logit a, sample i), row a*n + i holding e_a, and every
     // node back-propagates the g·n rows against the one forward pass, only where nodes with parameters are. The cotangent
-    // reaching each node with parameters is kept (rows a*n + i); fusions take over their nodes' backward (Capture).
-    private static OutputCotangents[] Cotangents(Pass pass, Node[] nodes, Dictionary<Node, ConvReluPool> fusions, int[] group, int n, int k, CotangentBuffers buffers)
+    // reaching the l-th node with parameters (rows a*n + i) goes to `use(l, cotangents)` there; when `keep`, they are copies
+    // in `buffers`, returned for later use. Fusions take over their nodes' backward (Capture).
+    private static OutputCotangents[] Cotangents(Pass pass, Node[] nodes, Dictionary<Node, ConvReluPool> fusions, int[] group, int n, int k,
+        CotangentBuffers buffers, bool keep, Action<int, OutputCotangents> use)
     {
         var seed = new Tensor(group.Length * n, k);
         for (int ai = 0; ai < group.Length; ai++)
             for (int i = 0; i < n; i++) seed.Data[(ai * n + i) * k + group[ai]] = 1f;
-        var capture = new Capture(nodes, fusions, buffers);
+        var capture = new Capture(nodes, fusions, buffers, keep, use);
         pass.Backward(seed, null, inputGradient: false, capture);
         return capture.Result;
     }
 
-    // The eNTK's part of a backward pass: at a node with parameters it copies the output cotangent (its layer's backward then
-    // goes on); at the pool of a fused Conv2d → ReLU → max pool it keeps the convolution's cotangents pooled and goes on from
-    // the convolution's input, skipping the three nodes' own backward.
-    private sealed class Capture(Node[] nodes, Dictionary<Node, ConvReluPool> fusions, CotangentBuffers buffers) : IBackwardStep
+    // The eNTK's part of a backward pass: at a node with parameters it hands the output cotangent to its block (its layer's
+    // backward then goes on); at the pool of a fused Conv2d → ReLU → max pool it makes the convolution's cotangents pooled
+    // and goes on from the convolution's input, skipping the three nodes' own backward.
+    private sealed class Capture(Node[] nodes, Dictionary<Node, ConvReluPool> fusions, CotangentBuffers buffers, bool keep, Action<int, OutputCotangents> use) : IBackwardStep
     {
         private readonly Dictionary<Node, int> _slot = nodes.Select((node, i) => (node, i)).ToDictionary(t => t.node, t => t.i);
         private readonly HashSet<Node> _masked = []; // nodes whose gradient came already times the ReLU's gradient at its maxima
@@ -142,6 +151,7 @@ public static class EmpiricalNtk
                 int slot = _slot[f.Conv];
                 var sources = buffers.Sources[slot] ??= f.Sources(pass);
                 var pooled = Result[slot] = f.Cotangents(pass, gradOutput, sources, ref buffers.Values[slot], _masked.Contains(node));
+                use(slot, pooled);
                 var input = f.Conv.Inputs[0];
                 if (pass.Wanted(input))
                 {
@@ -151,7 +161,8 @@ public static class EmpiricalNtk
                 }
                 return true;
             }
-            if (_slot.TryGetValue(node, out int s)) Result[s] = OutputCotangents.Dense(gradOutput, ref buffers.Values[s]);
+            if (_slot.TryGetValue(node, out int s))
+                use(s, Result[s] = keep ? OutputCotangents.Dense(gradOutput, ref buffers.Values[s]) : OutputCotangents.View(gradOutput));
             return false;
         }
     }
@@ -204,26 +215,41 @@ public static class EmpiricalNtk
         lock (KeptByModel) KeptByModel.AddOrUpdate(model, kept);
     }
 
-    // Each block's Gram between the groups' rows (a*n + i), placed into the kernels by kind; a pair of different
-    // groups also fills its mirror image. A trace Gram is (n x n) already summed over the group's logits.
-    private static void AddGroupPair(List<INtkBlock> blocks, OutputCotangents[] c1, OutputCotangents[] c2, int[] group1, int[] group2, GramKind gram,
-        int n, int k, NtkKind kind, Dictionary<string, double[]> perParameter)
+    // The kernel's sums per parameter, and each block's Grams between two groups' rows (a*n + i) placed into them by kind; a
+    // pair of different groups also fills its mirror image. A trace Gram is (n x n), already summed over the group's logits.
+    private sealed class Grams
     {
-        bool same = gram != GramKind.Pairs;
-        if (gram == GramKind.Trace) { group1 = group2 = [0]; }
-        int r1 = group1.Length * n, r2 = group2.Length * n, size = kind == NtkKind.Full ? n * k : n;
-        // Group row x = a·n + i is the kernel's row i·k + group[a] (full) or i (trace).
-        int[] Index(int[] group, int r) => [.. Enumerable.Range(0, r).Select(x => kind == NtkKind.Full ? x % n * k + group[x / n] : x % n)];
-        int[] rows = Index(group1, r1), columns = Index(group2, r2);
-        var grams = new List<double[]>();
-        for (int l = 0; l < blocks.Count; l++)
+        private readonly List<INtkBlock> _blocks;
+        private readonly int _n, _k, _size;
+        private readonly NtkKind _kind;
+        private readonly List<double[]> _work = [];
+
+        public Grams(List<INtkBlock> blocks, int n, int k, NtkKind kind)
         {
-            var names = blocks[l].ParameterNames;
-            while (grams.Count < names.Count) grams.Add(new double[r1 * r2]);
-            var mine = grams.Take(names.Count).ToArray();
-            foreach (var g in mine) Array.Clear(g);
-            blocks[l].AddGram(c1[l], c2[l], gram, mine);
-            for (int p = 0; p < names.Count; p++) Place(mine[p], rows, columns, perParameter[names[p]], size, mirror: !same);
+            (_blocks, _n, _k, _kind) = (blocks, n, k, kind);
+            _size = kind == NtkKind.Full ? n * k : n;
+            PerParameter = blocks.SelectMany(b => b.ParameterNames).ToDictionary(name => name, _ => new double[_size * _size]);
+        }
+
+        public Dictionary<string, double[]> PerParameter { get; }
+
+        public void Add(int l, OutputCotangents c1, OutputCotangents c2, int[] group1, int[] group2, GramKind gram)
+        {
+            if (gram == GramKind.Trace) { group1 = group2 = [0]; }
+            int r1 = group1.Length * _n, r2 = group2.Length * _n;
+            // Group row x = a·n + i is the kernel's row i·k + group[a] (full) or i (trace).
+            int[] Index(int[] group, int r) => [.. Enumerable.Range(0, r).Select(x => _kind == NtkKind.Full ? x % _n * _k + group[x / _n] : x % _n)];
+            var names = _blocks[l].ParameterNames;
+            while (_work.Count < names.Count) _work.Add([]);
+            for (int p = 0; p < names.Count; p++)
+            {
+                if (_work[p].Length != r1 * r2) _work[p] = new double[r1 * r2];
+                else Array.Clear(_work[p]);
+            }
+            var mine = _work.Take(names.Count).ToArray();
+            _blocks[l].AddGram(c1, c2, gram, mine);
+            int[] rows = Index(group1, r1), columns = Index(group2, r2);
+            for (int p = 0; p < names.Count; p++) Place(mine[p], rows, columns, PerParameter[names[p]], _size, mirror: gram == GramKind.Pairs);
         }
     }
 

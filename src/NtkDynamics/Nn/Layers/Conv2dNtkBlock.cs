@@ -17,6 +17,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
 {
     private const long CacheFloats = 1 << 20; // 4 MiB of Jacobian chunk: its Gram reads it from cache (16 MiB was 20 % slower at w64)
     private const int ChunkChannels = 4;      // ... or 4 channels if more (w128: 5.9 MB, w256: 11.8 MB: 3-6 % faster than 1-2 channels)
+    private const long ChunkFloats = 1 << 23; // a dense Jacobian chunk: 32 MiB, thousands of columns for the Gram's GEMM
+    [ThreadStatic] private static float[]? t_j1, t_j2; // Jacobian chunks, shared by the blocks a thread computes (one at a time)
     private readonly Conv2d _conv;
     private readonly Tensor _x;
     private readonly int _n, _p, _k, _cout, _tile;
@@ -25,13 +27,12 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
     private bool _aaUpper;                // ... only its sample blocks (i, j ≥ i): pooled cotangents read the others transposed
-    private float[]? _cols;               // (K, nP) patches of every sample (per-sample method), when they fit
-    private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _j1 = [], _j2 = [], _gram = [];
+    private float[] _colsI = [], _colsJ = [], _dI = [], _dJ = [], _aaTile = [], _ddTile = [], _gram = [];
     private Tensor? _dense1, _dense2;      // pooled cotangents scattered for the patch-gram method
 
     public IReadOnlyList<string> ParameterNames => _conv.Parameters.Select(p => p.Name).ToArray();
     public string Method { get; }
-    public long CachedFloats => (_aa?.LongLength ?? 0) + (_cols?.LongLength ?? 0) + (_pooled?.CachedFloats ?? 0);
+    public long CachedFloats => (_aa?.LongLength ?? 0) + (_pooled?.CachedFloats ?? 0);
 
     /// <summary>Plans the block for the input <paramref name="x"/> (n, Cin, H, W) of the eNTK's forward pass.</summary>
     public Conv2dNtkBlock(Conv2d conv, Tensor x, NtkPlan plan)
@@ -63,11 +64,6 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         {
             _aa = PatchGram(full: !plan.Pooled);
             _colsI = _colsJ = _aaTile = []; // only the cache's construction needed them
-        }
-        if (Method == "per-sample" && !plan.Pooled && (long)_k * _n * _p <= _budget / 4)
-        {
-            _cols = new float[_k * _n * _p];
-            conv.Im2Col(_x, 0, _n, _cols);
         }
     }
 
@@ -133,7 +129,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         }
         else AddPerSampleGram(cotangents1, cotangents2, kind, weightGram, biasGram);
         // Work buffers go back to the collector, so only one layer's are alive at a time (the memory budget is per layer).
-        _colsI = _colsJ = _dI = _dJ = _aaTile = _ddTile = _j1 = _j2 = _gram = [];
+        _colsI = _colsJ = _dI = _dJ = _aaTile = _ddTile = _gram = [];
         _dense1 = _dense2 = null;
     }
 
@@ -203,37 +199,43 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         if (bGram is not null) AddBiasGram(c1, c2, kind, bGram);
     }
 
-    // For a chunk of output channels [c0, c0+cb): J_r = D_r[c0.., :] A_iᵀ (cb, K) for each row; Gram = J1 J2ᵀ.
-    // For the trace a sample's row is the concatenation over the group's logits, [J_(0,i), J_(1,i), ...], so one Gram sums them.
-    // Pooled cotangents give rows of PooledJacobian.RowLength columns.
+    // For a chunk of output channels [c0, c0+cb): each row's J_r = D_r[c0.., :] A_iᵀ (cb, K), built sample-major, (n, g, cb, K)
+    // for a group of g logits, so one GEMM builds a sample's rows of every logit. Full: the Gram of the n·g rows (i, a), J1 J2ᵀ,
+    // put back into rows a·n + i. Trace: a sample's row is the concatenation over the logits, [J_(0,i), J_(1,i), ...], so one
+    // Gram of the n rows sums them. Pooled cotangents give rows of PooledJacobian.RowLength columns.
     private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[]? bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g = trace ? c1.Rows / _n : 1, r1 = c1.Rows / g, r2 = c2.Rows / g, kr = c1.IsPooled ? _pooled!.RowLength : _k;
+        int g1 = c1.Rows / _n, g2 = c2.Rows / _n, kr = c1.IsPooled ? _pooled!.RowLength : _k;
+        int r1 = trace ? _n : c1.Rows, r2 = trace ? _n : c2.Rows;
         long perChannel = (long)(c1.Rows + (same ? 0 : c2.Rows)) * kr;
         // Pooled Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache),
         // but hold a few channels: each Gram call has a fixed cost (at width 256 one channel is already 2.9 MB).
-        long chunk = c1.IsPooled ? Math.Min(_budget - (long)kr * _p, Math.Max(CacheFloats, ChunkChannels * perChannel)) : _budget - (long)kr * _p;
+        long chunk = Math.Min(_budget - (long)kr * _p, c1.IsPooled ? Math.Max(CacheFloats, ChunkChannels * perChannel) : ChunkFloats);
         int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
-        var gram = same ? null : new double[r1 * r2];
+        var gram = new double[r1 * r2];
         using var symmetric = same ? new SymmetricGram.Sum(r1) : null;
         for (int c0 = 0; c0 < _cout; c0 += cb)
         {
-            int cn = Math.Min(cb, _cout - c0), length = g * cn * kr;
-            BuildJacobian(c1, c0, cn, g, ref _j1);
-            if (!same) BuildJacobian(c2, c0, cn, g, ref _j2);
+            int cn = Math.Min(cb, _cout - c0), length = (trace ? g1 : 1) * cn * kr;
+            var j1 = BuildJacobian(c1, c0, cn, ref t_j1);
             if (same)
             {
-                fixed (float* pj = _j1) symmetric!.Add(length, pj, length);
+                fixed (float* pj = j1) symmetric!.Add(length, pj, length);
                 continue;
             }
+            var j2 = BuildJacobian(c2, c0, cn, ref t_j2);
             Grow(ref _gram, r1 * r2);
-            Blas.Gemm(false, true, r1, r2, length, 1f, _j1, length, _j2, length, 0f, _gram, r2);
-            for (int i = 0; i < r1 * r2; i++) gram![i] += _gram[i];
+            Blas.Gemm(false, true, r1, r2, length, 1f, j1, length, j2, length, 0f, _gram, r2);
+            for (int i = 0; i < r1 * r2; i++) gram[i] += _gram[i];
         }
-        if (same) symmetric!.AddTo(wGram, _sw2);
-        else
-            for (int i = 0; i < r1 * r2; i++) wGram[i] += _sw2 * gram![i];
+        symmetric?.AddTo(gram);
+        // Gram row (i, a) = i·g + a is the group's row a·n + i.
+        for (int x = 0; x < r1; x++)
+        {
+            int row = trace ? x : x % g1 * _n + x / g1;
+            for (int y = 0; y < r2; y++) wGram[row * r2 + (trace ? y : y % g2 * _n + y / g2)] += _sw2 * gram[x * r2 + y];
+        }
         if (bGram is not null) AddBiasGram(c1, c2, kind, bGram);
     }
 
@@ -244,38 +246,33 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         RowGram.Add(s1, kind != GramKind.Pairs ? s1 : ChannelSums(c2), c1.Rows, c2.Rows, _cout, _n, kind, _sb2, bGram);
     }
 
-    // With g = 1, j (R, cn, K): row r = a*n + i gets D_r[c0..c0+cn, :] (cn, P) · A_iᵀ (P, K). With g logits concatenated (trace),
-    // j (n, g, cn, K): row i gets the stacked D_(a,i)[c0.., :] (g cn, P) · A_iᵀ in one GEMM. A_i (K, P) is columns [iP, iP+P) of the
-    // cached patches (leading dimension nP), or im2col of sample i alone.
-    private void BuildJacobian(OutputCotangents oc, int c0, int cn, int g, ref float[] j)
+    // j (n, g, cn, K), sample-major over the group's g logits: sample i's g·cn rows are the stacked D_(a,i)[c0..c0+cn, :]
+    // (g cn, P) · A_iᵀ (P, K), one GEMM; A_i (K, P) is im2col of sample i alone.
+    private float[] BuildJacobian(OutputCotangents oc, int c0, int cn, ref float[]? j)
     {
+        int g = oc.Rows / _n;
         if (oc.IsPooled)
         {
             Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength, zeroed: false); // every entry is built
             _pooled.Build(oc, c0, cn, g, j);
-            return;
+            return j;
         }
         var cot = oc.Values;
-        int rows = cot.Shape[0] / g;
-        Grow(ref j, (long)cot.Shape[0] * cn * _k, zeroed: false); // every row is a GEMM's output
+        Grow(ref j, (long)oc.Rows * cn * _k, zeroed: false); // every row is a GEMM's output
         if (g > 1) Grow(ref _dI, g * cn * _p);
         Grow(ref _colsI, _k * _p);
         for (int i = 0; i < _n; i++)
         {
-            if (_cols is null) _conv.Im2Col(_x, i, 1, _colsI);
-            var a = _cols is null ? _colsI.AsSpan(0, _k * _p) : _cols.AsSpan(i * _p);
-            int lda = _cols is null ? _p : _n * _p;
-            for (int r = i; r < rows; r += _n)
+            _conv.Im2Col(_x, i, 1, _colsI);
+            var d = cot.Data.AsSpan((i * _cout + c0) * _p, cn * _p);
+            if (g > 1)
             {
-                var d = cot.Data.AsSpan((r * _cout + c0) * _p, cn * _p);
-                if (g > 1)
-                {
-                    for (int t = 0; t < g; t++) cot.Data.AsSpan(((t * _n + i) * _cout + c0) * _p, cn * _p).CopyTo(_dI.AsSpan(t * cn * _p));
-                    d = _dI.AsSpan(0, g * cn * _p);
-                }
-                Blas.Gemm(false, true, g * cn, _k, _p, 1f, d, _p, a, lda, 0f, j.AsSpan(r * g * cn * _k, g * cn * _k), _k);
+                for (int t = 0; t < g; t++) cot.Data.AsSpan(((t * _n + i) * _cout + c0) * _p, cn * _p).CopyTo(_dI.AsSpan(t * cn * _p));
+                d = _dI.AsSpan(0, g * cn * _p);
             }
+            Blas.Gemm(false, true, g * cn, _k, _p, 1f, d, _p, _colsI.AsSpan(0, _k * _p), _p, 0f, j.AsSpan(i * g * cn * _k, g * cn * _k), _k);
         }
+        return j;
     }
 
     // (R, Cout): Σ_p D_r[c, p] (summed in float32, kept in float64), row r = a*n + i. Pooled values have the same sums as their scatter.
@@ -288,8 +285,8 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         return s;
     }
 
-    private static void Grow(ref float[] buffer, long length, bool zeroed = true)
+    private static void Grow([System.Diagnostics.CodeAnalysis.NotNull] ref float[]? buffer, long length, bool zeroed = true)
     {
-        if (buffer.Length < length) buffer = zeroed ? new float[length] : GC.AllocateUninitializedArray<float>((int)length);
+        if (buffer is null || buffer.Length < length) buffer = zeroed ? new float[length] : GC.AllocateUninitializedArray<float>((int)length);
     }
 }
