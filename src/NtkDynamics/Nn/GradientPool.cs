@@ -22,9 +22,6 @@ internal sealed class GradientPool
         return new Tensor(data, shape);
     }
 
-    /// <summary>Whether <paramref name="t"/> is one of the pool's buffers.</summary>
-    public bool Owns(Tensor t) => _holders.ContainsKey(t.Data);
-
     /// <summary>One more slot holds <paramref name="t"/> (nothing when it is not the pool's).</summary>
     public void Hold(Tensor t)
     {
