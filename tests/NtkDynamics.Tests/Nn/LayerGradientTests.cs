@@ -107,6 +107,54 @@ public class LayerGradientTests
                     }
     }
 
+    // The input gradient against its direct float64 sum dx[n, ci, ih, iw] = Σ s_w W[co, ci, a, b] dy[n, co, oh, ow] over
+    // ih = oh·sh + a - ph, iw = ow·sw + b - pw, with and without weight gradients: stride 1 with Cin >= Cout >= 64 and padding
+    // below the kernel (the flipped-kernel convolution; square, rectangular, padding 0 up to k - 1, 40 samples in chunks), and
+    // the col2im path (Cout > Cin, fewer channels, padding >= kernel, stride 2).
+    [Theory]
+    [InlineData(66, 64, 3, 3, 1, 1, 1, 1, 6, 5, 2)]
+    [InlineData(65, 64, 3, 2, 1, 1, 0, 1, 6, 5, 2)]
+    [InlineData(64, 64, 1, 1, 1, 1, 0, 0, 4, 4, 2)]
+    [InlineData(64, 64, 2, 3, 1, 1, 1, 2, 5, 6, 2)]
+    [InlineData(64, 64, 3, 3, 1, 1, 1, 1, 16, 16, 40)]
+    [InlineData(2, 3, 3, 3, 1, 1, 1, 1, 5, 5, 2)]
+    [InlineData(5, 3, 3, 3, 1, 1, 1, 1, 6, 5, 2)]
+    [InlineData(3, 2, 1, 1, 1, 1, 1, 1, 4, 4, 2)]
+    [InlineData(3, 2, 3, 3, 2, 2, 1, 1, 7, 6, 2)]
+    public void Conv2dInputGradientMatchesDirectSum(int cin, int cout, int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n)
+    {
+        var c = new Conv2d(cin, cout, (kh, kw), (sh, sw), (ph, pw), bias: false);
+        c.Initialise(new NtkParametrisation(), false, new Rng(8));
+        Assert.True(c.ChunkSize(n, h * w) < n || n < 40);
+        var x = Random(24, n, cin, h, w);
+        var (state, y) = Run(c, Mode.Eval, x);
+        int ho = y.Shape[2], wo = y.Shape[3];
+        var dy = Random(25, y.Shape);
+        double sw8 = c.Scales.WeightMultiplier;
+        var wt = c.Weight.Value.Data;
+        var exact = new double[x.Length];
+        var sumAbs = new double[x.Length];
+        for (int s = 0; s < n; s++)
+            for (int o = 0; o < cout; o++)
+                for (int i = 0; i < ho; i++)
+                    for (int j = 0; j < wo; j++)
+                        for (int ci = 0; ci < cin; ci++)
+                            for (int a = 0; a < kh; a++)
+                                for (int b = 0; b < kw; b++)
+                                {
+                                    int ih = i * sh + a - ph, iw = j * sw + b - pw;
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                    int at = ((s * cin + ci) * h + ih) * w + iw;
+                                    double t = sw8 * wt[((o * cin + ci) * kh + a) * kw + b] * dy.Data[((s * cout + o) * ho + i) * wo + j];
+                                    exact[at] += t; sumAbs[at] += Math.Abs(t);
+                                }
+        foreach (var gradients in new[] { null, Gradients.Own })
+        {
+            var dx = c.Backward(state, dy, gradients, true)!;
+            for (int i = 0; i < dx.Length; i++) Close.Sum(exact[i], dx.Data[i], cout * kh * kw, sumAbs[i], $"{c.Describe()} dx[{i}]");
+        }
+    }
+
     [Fact]
     public void Conv2dChunksGiveTheSameResultAsOneSampleAtATime()
     {
