@@ -79,6 +79,7 @@ public class LayerGradientTests
     [InlineData(1, 1, 2, 2, 0, 0, 5, 6)]
     [InlineData(3, 2, 2, 1, 1, 0, 6, 5)]
     [InlineData(5, 5, 3, 3, 2, 2, 9, 8)]
+    [InlineData(3, 3, 2, 2, 1, 1, 5, 37)] // 19 outputs a row: two blocks of 8 gathered with AVX2, then 3 one at a time
     public void Conv2dMatchesDirectConvolution(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w)
     {
         var c = new Conv2d(2, 3, (kh, kw), (sh, sw), (ph, pw));
@@ -110,7 +111,7 @@ public class LayerGradientTests
     // The input gradient against its direct float64 sum dx[n, ci, ih, iw] = Σ s_w W[co, ci, a, b] dy[n, co, oh, ow] over
     // ih = oh·sh + a - ph, iw = ow·sw + b - pw, with and without weight gradients: stride 1 with Cin >= Cout >= 64 and padding
     // below the kernel (the flipped-kernel convolution; square, rectangular, padding 0 up to k - 1, 40 samples in chunks), and
-    // the col2im path (Cout > Cin, fewer channels, padding >= kernel, stride 2).
+    // the col2im path (Cout > Cin, fewer channels, padding >= kernel, stride 2 with rows narrow and wide).
     [Theory]
     [InlineData(66, 64, 3, 3, 1, 1, 1, 1, 6, 5, 2)]
     [InlineData(65, 64, 3, 2, 1, 1, 0, 1, 6, 5, 2)]
@@ -121,6 +122,8 @@ public class LayerGradientTests
     [InlineData(5, 3, 3, 3, 1, 1, 1, 1, 6, 5, 2)]
     [InlineData(3, 2, 1, 1, 1, 1, 1, 1, 4, 4, 2)]
     [InlineData(3, 2, 3, 3, 2, 2, 1, 1, 7, 6, 2)]
+    [InlineData(3, 2, 3, 3, 2, 2, 1, 1, 5, 37, 2)] // wide rows: stride-2 adds 8 at a time
+    [InlineData(3, 2, 1, 1, 2, 2, 0, 0, 4, 36, 2)]
     public void Conv2dInputGradientMatchesDirectSum(int cin, int cout, int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n)
     {
         var c = new Conv2d(cin, cout, (kh, kw), (sh, sw), (ph, pw), bias: false);
