@@ -104,11 +104,12 @@ public static unsafe partial class SymmetricGram
         var (blocks, kb) = Blocking(k, MaxBlock);
         var tiles = new List<(int R0, int P0)>();
         long tileFlops = 0;
-        for (int r0 = 0; r0 < mp; r0 += Rows)
-            for (int p0 = r0 / Lanes; p0 < panels; p0 += Panels)
+        int rows = Wide ? Rows : NarrowRows, across = Wide ? Panels : 1;
+        for (int r0 = 0; r0 < mp; r0 += rows)
+            for (int p0 = r0 / Lanes; p0 < panels; p0 += across)
             {
                 tiles.Add((r0, p0));
-                tileFlops += (long)Rows * Math.Min(Panels, panels - p0) * Lanes;
+                tileFlops += (long)rows * Math.Min(across, panels - p0) * Lanes;
             }
         Interlocked.Add(ref _flops, 2 * tileFlops * k);
         int group = (int)Math.Clamp(GroupFloats / ((long)mp * kb), 1, blocks), threads = Threads(tiles.Count);
@@ -138,7 +139,8 @@ public static unsafe partial class SymmetricGram
                             for (int t = w; t < tiles.Count; t += threads)
                             {
                                 var (r0, p0) = tiles[t];
-                                switch (Math.Min(Panels, panels - p0))
+                                if (!Wide) NarrowTile(block, width, r0, p0, m, own);
+                                else switch (Math.Min(Panels, panels - p0))
                                 {
                                     case 3: Tile<Three>(block, width, r0, p0, m, own); break;
                                     case 2: Tile<Two>(block, width, r0, p0, m, own); break;
@@ -157,17 +159,25 @@ public static unsafe partial class SymmetricGram
     }
 
     // a (m, kb) of stride lda -> packed (mp / 16, kb, 16): packed[(r / 16) kb 16 + p 16 + r % 16] = a[r, p], zero for r ≥ m.
-    // 16 x 16 blocks are transposed in registers; the columns past the last whole block one value at a time.
+    // 16 x 16 blocks (AVX-512) or two 8 x 8 ones (AVX2) are transposed in registers; the columns past the last whole block
+    // one value at a time.
     private static void Pack(float* a, long lda, int m, int mp, int kb, float* packed)
     {
         float** rows = stackalloc float*[Lanes]; // the live rows only: the others are zeros, never read
-        int whole = Avx512F.IsSupported ? kb / Lanes * Lanes : 0;
+        int whole = Avx512F.IsSupported ? kb / Lanes * Lanes : Avx.IsSupported ? kb / 8 * 8 : 0;
         for (int r0 = 0; r0 < mp; r0 += Lanes)
         {
             int live = Math.Clamp(m - r0, 0, Lanes);
             float* dst = packed + (long)r0 * kb;
             for (int r = 0; r < live; r++) rows[r] = a + (r0 + r) * lda;
-            for (int p = 0; p < whole; p += Lanes) Transpose16(rows, p, live, dst + p * Lanes);
+            if (Avx512F.IsSupported)
+                for (int p = 0; p < whole; p += Lanes) Transpose16(rows, p, live, dst + p * Lanes);
+            else
+                for (int p = 0; p < whole; p += 8)
+                {
+                    Transpose8(rows, p, live, dst + p * Lanes);
+                    Transpose8(rows + 8, p, live - 8, dst + p * Lanes + 8);
+                }
             for (int p = whole; p < kb; p++)
                 for (int r = 0; r < Lanes; r++) dst[p * Lanes + r] = r < live ? rows[r][p] : 0;
         }
