@@ -28,18 +28,25 @@ internal sealed class GradientPool
         if (_holders.TryGetValue(t.Data, out int n)) _holders[t.Data] = n + 1;
     }
 
-    /// <summary>A slot lets go of <paramref name="t"/>; the last one gives it back. A rented buffer nobody took is given back too.</summary>
+    /// <summary>A slot lets go of <paramref name="t"/>; the last one gives it back.</summary>
     public void Release(Tensor t)
     {
         if (!_holders.TryGetValue(t.Data, out int n)) return;
-        if (n > 1)
-        {
-            _holders[t.Data] = n - 1;
-            return;
-        }
-        _holders.Remove(t.Data);
-        if (!_free.TryGetValue(t.Data.Length, out var stack)) _free[t.Data.Length] = stack = new Stack<float[]>();
-        stack.Push(t.Data);
+        if (n > 1) _holders[t.Data] = n - 1;
+        else GiveBack(t.Data);
+    }
+
+    /// <summary>Gives <paramref name="t"/> back if it is the pool's and no slot holds it (rented, then not taken, or only added into a sum).</summary>
+    public void ReleaseUnheld(Tensor t)
+    {
+        if (_holders.TryGetValue(t.Data, out int n) && n == 0) GiveBack(t.Data);
+    }
+
+    private void GiveBack(float[] data)
+    {
+        _holders.Remove(data);
+        if (!_free.TryGetValue(data.Length, out var stack)) _free[data.Length] = stack = new Stack<float[]>();
+        stack.Push(data);
     }
 
     /// <summary>Forgets who holds what (the end of a pass: the caller keeps the input gradient, which stays out of the pool).</summary>

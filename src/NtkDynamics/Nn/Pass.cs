@@ -103,7 +103,7 @@ public sealed class Pass
             if (inputs[i] is { } gi) Give(node.Inputs[i], gi);
         if (rented is null) return;
         if (ReferenceEquals(s.GradientBuffer, rented)) s.GradientBuffer = null;
-        if (!inputs.Any(gi => gi is not null && ReferenceEquals(gi.Data, rented.Data))) _pool.Release(rented); // not taken
+        _pool.ReleaseUnheld(rented);
     }
 
     /// <summary>Whether the running backward pass needs <paramref name="node"/>'s output gradient.</summary>

@@ -31,7 +31,11 @@ public class GradientPoolTests
         pool.Release(own);
         Assert.NotSame(own.Data, pool.Rent([2, 3]).Data);
         var unheld = pool.Rent([4]);
-        pool.Release(unheld); // rented, never taken: back at once
-        Assert.Same(unheld.Data, pool.Rent([4]).Data);
+        pool.ReleaseUnheld(unheld); // rented, never taken: back at once
+        var taken = pool.Rent([4]);
+        Assert.Same(unheld.Data, taken.Data);
+        pool.Hold(taken);
+        pool.ReleaseUnheld(taken);  // held: stays out
+        Assert.NotSame(taken.Data, pool.Rent([4]).Data);
     }
 }
