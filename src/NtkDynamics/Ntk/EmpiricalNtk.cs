@@ -93,12 +93,14 @@ public static class EmpiricalNtk
     }
 
     // How many logits a group's backward pass may hold in `floats`. Per logit it holds the pass's live gradients (a few of the
-    // largest node outputs: a gradient, its layer's input gradient, a sum where a value fans out), a fused pool's values and
+    // largest gradients it forms: a gradient, its layer's input gradient, a sum where a value fans out), a fused pool's values and
     // input gradient, and, for a full kernel of several groups, a copy of every node's cotangents (one group with all
     // logits when its pass fits without them).
     private static long LogitsPerGroup(Pass pass, Node[] nodes, Dictionary<Node, ConvReluPool> fusedConvs, int n, int k, NtkKind kind, long floats)
     {
-        long live = 4L * n * pass.Model.Nodes.Max(node => (long)Tensor.Count(node.OutputShape));
+        var skipped = fusedConvs.Values.SelectMany(f => new[] { f.Conv, f.Relu }).ToHashSet(); // a fusion never forms their gradients
+        long live = 4L * n * pass.Model.Nodes.Where(node => pass.HasParameterAncestor(node) && !skipped.Contains(node))
+            .Select(node => (long)Tensor.Count(node.OutputShape)).DefaultIfEmpty(1).Max();
         foreach (var node in nodes.Where(fusedConvs.ContainsKey))
         {
             bool inputGradient = node.Inputs.Any(pass.HasParameterAncestor);
