@@ -137,6 +137,25 @@ public class EmpiricalNtkTests
             }
     }
 
+    // A ResNet (dense cotangents, BatchNorm, residual sums) whose full kernel is one group of all logits, or, in a small budget,
+    // groups whose cotangents are kept for their pairs: both methods against the reference.
+    [Theory]
+    [InlineData("per-sample")]
+    [InlineData("patch-gram")]
+    public void AResNetsFullKernelInOneGroupOrInPairsOfGroupsEqualsTheReference(string method)
+    {
+        var m = Nn.GraphTests.ResNet(nf: 2, size: 8, classes: 4);
+        var probe = Probe(m.InputShape, 5, 7);
+        var reference = ReferenceNtk.Compute(m, probe, NtkKind.Full);
+        foreach (long budget in new[] { 1L << 30, 1L << 14 })
+        {
+            var groups = new List<string>();
+            var kernel = EmpiricalNtk.Compute(m, probe, new NtkOptions(NtkKind.Full, MemoryBudgetBytes: budget, ConvMethod: method), groups.Add);
+            Assert.Equal(budget == 1L << 30 ? 1 : 4, groups.Distinct().Count());
+            Assert.True(RelativeError(kernel.Values, reference.Values) < 1e-5, $"{budget}: {RelativeError(kernel.Values, reference.Values)}");
+        }
+    }
+
     // The fusions (pooled cotangents) against every node's own backward and dense cotangents: the same kernel, any method.
     [Theory]
     [InlineData(NtkKind.Full, "per-sample", 16)]
