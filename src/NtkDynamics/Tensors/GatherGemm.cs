@@ -9,7 +9,7 @@ namespace NtkDynamics.Tensors;
 /// once. The eNTK uses it where a max pool follows a convolution: a pooled cotangent touches one patch per pooled window,
 /// so the rows are picked (patch segments of the input, kernel rows of the channels) rather than stored in order.
 /// </summary>
-public static unsafe class GatherGemm
+public static unsafe partial class GatherGemm
 {
     /// <summary>The most rows of h and of out per call.</summary>
     public const int T = 5;
@@ -31,6 +31,15 @@ public static unsafe class GatherGemm
     public static void Multiply(int rows, int q, int width, float** h, float** b, float** @out, bool accumulate = false)
     {
         if (width % ColumnMultiple != 0) throw new ArgumentException($"GatherGemm: width {width} is not a multiple of {ColumnMultiple}");
+        if (!Vector512.IsHardwareAccelerated)
+            switch (rows)
+            {
+                case 1: NarrowMultiply<One>(q, width, h, b, @out, accumulate); return;
+                case 2: NarrowMultiply<Two>(q, width, h, b, @out, accumulate); return;
+                case 3: NarrowMultiply<Three>(q, width, h, b, @out, accumulate); return;
+                case 4: NarrowMultiply<Four>(q, width, h, b, @out, accumulate); return;
+                case 5: NarrowMultiply<Five>(q, width, h, b, @out, accumulate); return;
+            }
         switch (rows)
         {
             case 1: Multiply<One>(q, width, h, b, @out, accumulate); break;
