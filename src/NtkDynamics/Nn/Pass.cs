@@ -14,7 +14,7 @@ public sealed class Pass
     private readonly NodeState[] _states;
     private readonly bool[] _hasParameterAncestor; // the node or one of its ancestors has parameters
     private readonly Tensor?[] _grads;             // per node: its output gradient in the running backward pass
-    private readonly bool[] _summed;               // ... a sum of its consumers' gradients, in a buffer of its own
+    private readonly bool[] _summed;               // ... a sum of its consumers' gradients, in a buffer of the pool
     private readonly GradientPool _pool = new();   // the backward pass's gradient buffers
     private bool _inputGradient;                   // the running backward pass goes back to the input
     private Tensor? _output;

@@ -31,15 +31,6 @@ public static unsafe partial class GatherGemm
     public static void Multiply(int rows, int q, int width, float** h, float** b, float** @out, bool accumulate = false)
     {
         if (width % ColumnMultiple != 0) throw new ArgumentException($"GatherGemm: width {width} is not a multiple of {ColumnMultiple}");
-        if (!Vector512.IsHardwareAccelerated)
-            switch (rows)
-            {
-                case 1: NarrowMultiply<One>(q, width, h, b, @out, accumulate); return;
-                case 2: NarrowMultiply<Two>(q, width, h, b, @out, accumulate); return;
-                case 3: NarrowMultiply<Three>(q, width, h, b, @out, accumulate); return;
-                case 4: NarrowMultiply<Four>(q, width, h, b, @out, accumulate); return;
-                case 5: NarrowMultiply<Five>(q, width, h, b, @out, accumulate); return;
-            }
         switch (rows)
         {
             case 1: Multiply<One>(q, width, h, b, @out, accumulate); break;
@@ -59,6 +50,11 @@ public static unsafe partial class GatherGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Multiply<TRows>(int q, int width, float** h, float** b, float** @out, bool accumulate) where TRows : struct, IRows
     {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            NarrowMultiply<TRows>(q, width, h, b, @out, accumulate);
+            return;
+        }
         float* h0 = h[0], h1 = TRows.Count > 1 ? h[1] : null, h2 = TRows.Count > 2 ? h[2] : null, h3 = TRows.Count > 3 ? h[3] : null,
             h4 = TRows.Count > 4 ? h[4] : null, o;
         Vector512<float> x;
