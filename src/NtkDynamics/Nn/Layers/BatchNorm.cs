@@ -96,7 +96,10 @@ public sealed class BatchNorm : UnaryLayer, INtkLayer
             {
                 double sum = 0, squares = 0;
                 for (int i = 0; i < n; i++)
-                    foreach (float v in xd.AsSpan((i * c + ch) * s, s)) { sum += v; squares += (double)v * v; }
+                {
+                    var (ps, pq) = BatchNormKernels.SumAndSquares(xd.AsSpan((i * c + ch) * s, s));
+                    sum += ps; squares += pq;
+                }
                 int m = n * s;
                 mean = sum / m;
                 variance = Math.Max(0, squares / m - mean * mean);
@@ -111,11 +114,7 @@ public sealed class BatchNorm : UnaryLayer, INtkLayer
             st.Mean[ch] = (float)mean; st.InvStd[ch] = inv;
             float scale = g[ch] * inv, shift = b[ch] - st.Mean[ch] * scale;
             for (int i = 0; i < n; i++)
-            {
-                int at = (i * c + ch) * s;
-                System.Numerics.Tensors.TensorPrimitives.Multiply(xd.AsSpan(at, s), scale, yd.AsSpan(at, s));
-                System.Numerics.Tensors.TensorPrimitives.Add(yd.AsSpan(at, s), shift, yd.AsSpan(at, s));
-            }
+                BatchNormKernels.Affine(xd.AsSpan((i * c + ch) * s, s), scale, shift, yd.AsSpan((i * c + ch) * s, s));
         });
         if (state.Mode == Mode.Train) BatchesTracked.Value.Data[0]++;
         return y;
@@ -142,13 +141,8 @@ public sealed class BatchNorm : UnaryLayer, INtkLayer
                 if (train || dg is not null)
                     for (int i = 0; i < n; i++)
                     {
-                        int at = (i * c + ch) * s, dyAt = ((t * n + i) * c + ch) * s;
-                        for (int e = 0; e < s; e++)
-                        {
-                            float v = dy[dyAt + e];
-                            sumDy += v;
-                            sumDyXhat += v * ((xd[at + e] - mean) * inv);
-                        }
+                        var (sd, sp) = BatchNormKernels.CotangentSums(dy.AsSpan(((t * n + i) * c + ch) * s, s), xd.AsSpan((i * c + ch) * s, s), mean, inv);
+                        sumDy += sd; sumDyXhat += sp;
                     }
                 if (dg is not null) { dg[ch] += (float)sumDyXhat; db![ch] += (float)sumDy; }
                 if (dx is null) continue;
@@ -160,7 +154,7 @@ public sealed class BatchNorm : UnaryLayer, INtkLayer
                 {
                     int at = (i * c + ch) * s, dyAt = ((t * n + i) * c + ch) * s;
                     if (train)
-                        for (int e = 0; e < s; e++) d[dyAt + e] = scale * (dy[dyAt + e] - meanDy - (xd[at + e] - mean) * inv * meanDyXhat);
+                        BatchNormKernels.TrainInputGradient(dy.AsSpan(dyAt, s), xd.AsSpan(at, s), d.AsSpan(dyAt, s), scale, meanDy, mean, inv, meanDyXhat);
                     else
                         System.Numerics.Tensors.TensorPrimitives.Multiply(dy.AsSpan(dyAt, s), scale, d.AsSpan(dyAt, s));
                 }
