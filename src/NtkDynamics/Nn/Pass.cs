@@ -130,13 +130,14 @@ public sealed class Pass
         if (!_summed[t])
         {
             var sum = _pool.Rent(have.Shape);
-            have.Data.CopyTo(sum.Data, 0);
+            TensorPrimitives.Add(have.Data, gradient.Data, sum.Data);
             _pool.Hold(sum);
             _pool.Release(have);
             _grads[t] = sum;
             _summed[t] = true;
+            return;
         }
-        TensorPrimitives.Add(_grads[t]!.Data, gradient.Data, _grads[t]!.Data);
+        TensorPrimitives.Add(have.Data, gradient.Data, have.Data);
     }
 }
 
