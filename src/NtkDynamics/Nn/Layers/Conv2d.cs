@@ -21,7 +21,10 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     internal const int TransposedMinChannels = 64;
 
     // Scratch of the im2col GEMMs, per calling thread (a pass's state would hold one per layer: 20 convolutions of up to 128 MB).
-    [ThreadStatic] private static float[]? t_cols, t_tmp;
+    [ThreadStatic] private static float[]? t_cols, t_tmp, t_padded;
+
+    // Floats of the direct path's padded chunk in the backward pass (inputs and cotangents of its samples): 4 MiB.
+    private const int DirectChunkFloats = 1 << 20;
 
     /// <summary>Rows of the patch matrix: Cin * kh * kw (the fan-in).</summary>
     public int PatchSize => InChannels * Window.KernelH * Window.KernelW;
@@ -65,6 +68,11 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     {
         var os = OutputShape(x.Shape);
         var y = Tensor.ReuseUninitialized(ref state.OutputBuffer, os); // every entry is written below
+        if (Direct(x.Shape[2], x.Shape[3]))
+        {
+            DirectForward(x, y);
+            return y;
+        }
         int n = os[0], p = os[2] * os[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
         var cols = Scratch(ref t_cols, k * cs * p);
         var tmp = Scratch(ref t_tmp, cout * cs * p);
@@ -100,6 +108,11 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         int pin = x.Shape[2] * x.Shape[3], kt = cout * Window.KernelH * Window.KernelW;
         if (gradients is not null) CheckBatch(gradOutput, state);
         var dx = inputGradient ? Tensor.ReuseUninitialized(ref state.GradientBuffer, [n, .. x.Shape.AsSpan(1)]) : null; // every entry is written
+        if (Direct(x.Shape[2], x.Shape[3]))
+        {
+            DirectBackward(x, gradOutput, gradients, dx);
+            return dx;
+        }
         var transposed = dx is null ? null : TransposedWindow();
         int cs = ChunkSize(n, p, k);
         if (transposed is not null) cs = Math.Min(cs, ChunkSize(n, pin, kt));
@@ -132,6 +145,85 @@ public sealed class Conv2d : WeightLayer, INtkLayer
             Col2Im(cols, n0, m, dx);
         }
         return dx;
+    }
+
+    /// <summary>3x3, stride 1, padding 1, planes of at least a tile: <see cref="Conv3x3"/> computes forward and backward.</summary>
+    internal bool Direct(int h, int w) =>
+        Window == Window2d.Square(3, 1, 1) && Conv3x3.Fits(h, w + 2);
+
+    // x (N, Cin, H, W) -> y (N, Cout, H, W), a sample at a time: xpad (Cin, H+2, W+2) = pad(x[s]), y[s] = s_w W * xpad + s_b b.
+    private void DirectForward(Tensor x, Tensor y)
+    {
+        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, plane = (h + 2) * (w + 2);
+        float alpha = Scales.WeightMultiplier;
+        float[]? bias = Bias is null ? null : Array.ConvertAll(Bias.Value.Data, b => Scales.BiasMultiplier * b);
+        float[] xd = x.Data, wd = Weight.Value.Data, yd = y.Data;
+        Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * h * w), s =>
+        {
+            var padded = Scratch(ref t_padded, (long)cin * plane + Conv3x3.Slack);
+            Conv3x3.Pad(xd.AsSpan(s * cin * h * w, cin * h * w), cin, h, w, 1, 1, padded, plane);
+            padded.AsSpan(cin * plane, Conv3x3.Slack).Clear();
+            unsafe
+            {
+                fixed (float* xp = padded, wp = wd, bp = bias, yp = yd)
+                    Conv3x3.Forward(xp, plane, cin, h, w + 2, wp, cout, alpha, bp, yp + (long)s * cout * h * w);
+            }
+        });
+    }
+
+    // dy (N, Cout, H, W). Per chunk of m samples: xpad (m, Cin, H+2, W+2) and dypad (m, Cout, H+2, W+2) padded by 1, each
+    // plane followed by 16 zeros; dW[co, ci, i, j] += s_w Σ_s Σ_q dypad[s, co, Wp+1+q] xpad[s, ci, q + i·Wp + j] (q on the
+    // wide grid, where dypad is zero in the dropped columns); dx[s] = W' * dypad[s] (the flipped kernel, padding 1 again).
+    private void DirectBackward(Tensor x, Tensor dy, Gradients? gradients, Tensor? dx)
+    {
+        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wp = w + 2;
+        int plane = (h + 2) * wp + 16, length = (h * wp + 15) / 16 * 16, hw = h * w;
+        int cs = Math.Clamp(DirectChunkFloats / ((cin + cout) * plane), 1, n);
+        var padded = Scratch(ref t_cols, (long)cs * (cin + cout) * plane + Conv3x3.Slack);
+        var flipped = dx is null ? null : FlippedTransposedKernel();
+        float[]? dw = gradients?.Of(Weight).Data;
+        float[] xd = x.Data, g = dy.Data;
+        if (gradients is not null && Bias is not null)
+        {
+            var db = gradients.Of(Bias).Data;
+            for (int c = 0; c < cout; c++)
+            {
+                double sum = 0;
+                for (int s = 0; s < n; s++) sum += TensorPrimitives.Sum(g.AsSpan((s * cout + c) * hw, hw));
+                db[c] += Scales.BiasMultiplier * (float)sum;
+            }
+        }
+        for (int n0 = 0; n0 < n; n0 += cs)
+        {
+            int m = Math.Min(cs, n - n0), xOffset = m * cout * plane;
+            Parallel.For(0, m, TensorMath.Options((long)m * (cin + cout) * plane), s =>
+            {
+                Conv3x3.Pad(g.AsSpan((n0 + s) * cout * hw, cout * hw), cout, h, w, 1, 1, padded.AsSpan(s * cout * plane, cout * plane), plane);
+                if (dw is not null) Conv3x3.Pad(xd.AsSpan((n0 + s) * cin * hw, cin * hw), cin, h, w, 1, 1, padded.AsSpan(xOffset + s * cin * plane, cin * plane), plane);
+            });
+            padded.AsSpan(xOffset + m * cin * plane, Conv3x3.Slack).Clear();
+            unsafe
+            {
+                if (dw is not null)
+                {
+                    int pairs = (cout + 1) / 2;
+                    float alpha = Scales.WeightMultiplier;
+                    Parallel.For(0, cin * pairs, TensorMath.Options((long)m * cout * PatchSize * hw), t =>
+                    {
+                        int ci = t / pairs, r0 = t % pairs * 2;
+                        fixed (float* pp = padded, dwp = dw)
+                            Conv3x3.WeightGradient(pp + xOffset, plane, cin, ci, wp, pp + wp + 1, plane, cout, r0, r0 + 1 < cout, length, m, alpha, dwp);
+                    });
+                }
+                if (dx is null) continue;
+                float[] dxd = dx.Data;
+                Parallel.For(0, m, TensorMath.Options((long)m * cout * PatchSize * hw), s =>
+                {
+                    fixed (float* pp = padded, fp = flipped, dxp = dxd)
+                        Conv3x3.Forward(pp + (long)s * cout * plane, plane, cout, h, wp, fp, cin, 1f, null, dxp + (long)(n0 + s) * cin * hw);
+                });
+            }
+        }
     }
 
     /// <summary>

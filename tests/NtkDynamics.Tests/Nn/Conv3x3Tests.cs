@@ -1,0 +1,69 @@
+using NtkDynamics.Nn;
+using NtkDynamics.Nn.Layers;
+using NtkDynamics.Tensors;
+using static NtkDynamics.Tests.Nn.LayerGradientTests;
+
+namespace NtkDynamics.Tests.Nn;
+
+public class Conv3x3Tests
+{
+    // Conv2d's direct 3x3 path (stride 1, padding 1) against float64 sums: y, dx, dW and db, each within the bound for its
+    // terms. Output channels 5, 6, 7, 20 leave 1-4 rows for the last register tile and an odd row for the weight gradient's
+    // pairs; 9x7 and 10x12 planes give wide outputs (H·(W+2)) that are not multiples of the 80-position tile or of 16;
+    // 24 samples of 20+20 channels at 32x32 run the backward pass in two chunks; with and without bias.
+    [Theory]
+    [InlineData(3, 5, 9, 7, 3, true)]
+    [InlineData(7, 6, 10, 12, 2, false)]
+    [InlineData(2, 7, 16, 16, 2, true)]
+    [InlineData(20, 20, 32, 32, 24, true)]
+    public void DirectPathMatchesFloat64Sums(int cin, int cout, int h, int w, int n, bool bias)
+    {
+        var c = new Conv2d(cin, cout, 3, 1, bias: bias);
+        c.Initialise(Parametrisation.Parse("ntk"), false, new Rng(3));
+        Assert.True(c.Direct(h, w));
+        var x = Random(31, n, cin, h, w);
+        var (state, y) = Run(c, Mode.Train, x);
+        var dy = Random(32, y.Shape);
+        foreach (var p in c.Parameters) p.Grad.Fill(0.5f);
+        var dx = c.Backward(state, dy, Gradients.Own, true)!;
+        double sw = c.Scales.WeightMultiplier, sb = c.Scales.BiasMultiplier;
+        float[] wt = c.Weight.Value.Data, xd = x.Data, g = dy.Data;
+        var yExact = new double[y.Length]; var yAbs = new double[y.Length];
+        var dxExact = new double[x.Length]; var dxAbs = new double[x.Length];
+        var dwExact = new double[wt.Length]; var dwAbs = new double[wt.Length];
+        for (int s = 0; s < n; s++)
+            for (int o = 0; o < cout; o++)
+                for (int i = 0; i < h; i++)
+                    for (int j = 0; j < w; j++)
+                    {
+                        int at = ((s * cout + o) * h + i) * w + j;
+                        if (bias) { yExact[at] = sb * c.Bias!.Value.Data[o]; yAbs[at] = Math.Abs(yExact[at]); }
+                        for (int ci = 0; ci < cin; ci++)
+                            for (int a = 0; a < 3; a++)
+                                for (int b = 0; b < 3; b++)
+                                {
+                                    int ih = i + a - 1, iw = j + b - 1;
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                    int xi = ((s * cin + ci) * h + ih) * w + iw, wi = (o * cin + ci) * 9 + a * 3 + b;
+                                    double t = sw * wt[wi] * xd[xi];
+                                    yExact[at] += t; yAbs[at] += Math.Abs(t);
+                                    double u = sw * wt[wi] * g[at];
+                                    dxExact[xi] += u; dxAbs[xi] += Math.Abs(u);
+                                    double v = sw * g[at] * xd[xi];
+                                    dwExact[wi] += v; dwAbs[wi] += Math.Abs(v);
+                                }
+                    }
+        for (int i = 0; i < y.Length; i++) Close.Sum(yExact[i], y.Data[i], cin * 9 + 1, yAbs[i], $"y[{i}]");
+        for (int i = 0; i < x.Length; i++) Close.Sum(dxExact[i], dx.Data[i], cout * 9, dxAbs[i], $"dx[{i}]");
+        // The gradients started at 0.5: one more term.
+        for (int i = 0; i < wt.Length; i++) Close.Sum(0.5 + dwExact[i], c.Weight.Grad.Data[i], n * h * w + 1, 0.5 + dwAbs[i], $"dW[{i}]");
+        if (!bias) return;
+        for (int o = 0; o < cout; o++)
+        {
+            double db = 0, dbAbs = 0;
+            for (int s = 0; s < n; s++)
+                for (int i = 0; i < h * w; i++) { double t = sb * g[(s * cout + o) * h * w + i]; db += t; dbAbs += Math.Abs(t); }
+            Close.Sum(0.5 + db, c.Bias!.Grad.Data[o], n * h * w + 1, 0.5 + dbAbs, $"db[{o}]");
+        }
+    }
+}
