@@ -10,7 +10,8 @@ public class Conv3x3Tests
     // Conv2d's direct 3x3 path (stride 1, padding 1) against float64 sums: y, dx, dW and db, each within the bound for its
     // terms. Output channels 5, 6, 7, 20 leave 1-4 rows for the last register tile and an odd row for the weight gradient's
     // pairs; 9x7 and 10x12 planes give wide outputs (H·(W+2)) that are not multiples of the 80-position tile or of 16;
-    // 24 samples of 20+20 channels at 32x32 run the backward pass in two chunks; with and without bias.
+    // 24 samples of 20+20 channels at 32x32 run the backward pass in two chunks; with and without bias; a cotangent of
+    // twice the batch (the input gradient alone).
     [Theory]
     [InlineData(3, 5, 9, 7, 3, true)]
     [InlineData(7, 6, 10, 12, 2, false)]
@@ -55,6 +56,12 @@ public class Conv3x3Tests
                     }
         for (int i = 0; i < y.Length; i++) Close.Sum(yExact[i], y.Data[i], cin * 9 + 1, yAbs[i], $"y[{i}]");
         for (int i = 0; i < x.Length; i++) Close.Sum(dxExact[i], dx.Data[i], cout * 9, dxAbs[i], $"dx[{i}]");
+        // Without parameter gradients the cotangent may hold the batch twice: each half's dx is that one, to the bit.
+        var dxOnce = dx.Data.ToArray();
+        var twice = new Tensor([2 * n, cout, h, w]);
+        g.CopyTo(twice.Data, 0); g.CopyTo(twice.Data, g.Length);
+        var dx2 = c.Backward(state, twice, null, true)!.Data;
+        Assert.Equal([.. dxOnce, .. dxOnce], dx2);
         // The gradients started at 0.5: one more term.
         for (int i = 0; i < wt.Length; i++) Close.Sum(0.5 + dwExact[i], c.Weight.Grad.Data[i], n * h * w + 1, 0.5 + dwAbs[i], $"dW[{i}]");
         if (!bias) return;

@@ -171,12 +171,12 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         });
     }
 
-    // dy (N, Cout, H, W). Per chunk of m samples: xpad (m, Cin, H+2, W+2) and dypad (m, Cout, H+2, W+2) padded by 1, each
+    // dy (R, Cout, H, W) (R = N with weight gradients; without, a multiple of N: only dx, which needs no x). Per chunk of m samples: xpad (m, Cin, H+2, W+2) and dypad (m, Cout, H+2, W+2) padded by 1, each
     // plane followed by 16 zeros; dW[co, ci, i, j] += s_w Σ_s Σ_q dypad[s, co, Wp+1+q] xpad[s, ci, q + i·Wp + j] (q on the
     // wide grid, where dypad is zero in the dropped columns); dx[s] = W' * dypad[s] (the flipped kernel, padding 1 again).
     private void DirectBackward(Tensor x, Tensor dy, Gradients? gradients, Tensor? dx)
     {
-        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wp = w + 2;
+        int n = dy.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wp = w + 2;
         int plane = (h + 2) * wp + 16, length = (h * wp + 15) / 16 * 16, hw = h * w;
         int cs = Math.Clamp(DirectChunkFloats / ((cin + cout) * plane), 1, n);
         var padded = Scratch(ref t_cols, (long)cs * (cin + cout) * plane + Conv3x3.Slack);
