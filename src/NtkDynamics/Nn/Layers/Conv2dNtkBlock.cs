@@ -8,7 +8,8 @@ namespace NtkDynamics.Nn.Layers;
 /// the weight's Jacobian row is J_r = s_w D_r A_iᵀ (Cout, K) and
 ///   ⟨J_r, J_s⟩ = s_w² Σ_pq (A_i A_jᵀ)_pq (D_rᵀ D_s)_pq,  bias: s_b² Σ_pq (D_rᵀ D_s)_pq.
 /// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
-/// tiled over blocks of samples) or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
+/// tiled over blocks of samples; with dense cotangents and a cached patch Gram a pair of samples at a time, <see cref="DensePatchGram"/>)
+/// or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
 /// Pooled cotangents (a ReLU and 2x2 max pool follow) let the per-sample method build J_r from one patch row per pooled
 /// value, a quarter of the dense work (<see cref="PooledJacobian"/>), and the patch-gram method pick the entries of A Aᵀ at
 /// the pooled values' sources instead of forming cotangent Grams (<see cref="PooledPatchGram"/>).
@@ -67,6 +68,9 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         }
     }
 
+    // Dense cotangents against the cached patch Gram, a pair of samples at a time (DensePatchGram), where its kernels fit the plane.
+    private bool BySamplePairs => _aa is not null && !_aaUpper && DensePatchGram.Supports(_p);
+
     // Largest sample block whose tiles fit the budget left after the cache: 2 (bP)² tiles + 2 K·bP patches + 2 Cout·bP cotangents.
     private int TileSamples(bool cache)
     {
@@ -122,6 +126,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         double[] weightGram = grams[0];
         double[]? biasGram = _conv.Bias is null ? null : grams[1];
         if (Method == "patch-gram" && cotangents1.IsPooled) AddPooledPatchGram(cotangents1, cotangents2, kind, weightGram, biasGram);
+        else if (Method == "patch-gram" && BySamplePairs)
+        {
+            DensePatchGram.Add(_aa!, cotangents1.Values.Data, cotangents2.Values.Data, cotangents1.Rows, cotangents2.Rows, _n, _cout, _p, kind, _sw2, weightGram);
+            if (biasGram is not null) AddBiasGram(cotangents1, cotangents2, kind, biasGram);
+        }
         else if (Method == "patch-gram")
         {
             var d1 = cotangents1.ToDense(ref _dense1);
