@@ -8,8 +8,8 @@ namespace NtkDynamics.Tests.Nn;
 public class Conv3x3Tests
 {
     // Conv2d's direct 3x3 path (stride 1, padding 1) against float64 sums: y, dx, dW and db, each within the bound for its
-    // terms. Output channels 5, 6, 7, 20 leave 1-4 rows for the last register tile and an odd row for the weight gradient's
-    // pairs; 9x7 and 10x12 planes give wide outputs (H·(W+2)) that are not multiples of the 80-position tile or of 16;
+    // terms. Output channels 5, 6, 7, 20 leave 1-4 rows for the last register tile and 1-3 for the weight gradient's last
+    // triple; 9x7 and 10x12 planes give wide outputs (H·(W+2)) that are not multiples of the 80-position tile or of 16;
     // 24 samples of 20+20 channels at 32x32 run the backward pass in two chunks; with and without bias; a cotangent of
     // twice the batch (the input gradient alone).
     [Theory]

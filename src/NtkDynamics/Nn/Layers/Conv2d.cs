@@ -206,13 +206,13 @@ public sealed class Conv2d : WeightLayer, INtkLayer
             {
                 if (dw is not null)
                 {
-                    int pairs = (cout + 1) / 2;
+                    int triples = (cout + 2) / 3;
                     float alpha = Scales.WeightMultiplier;
-                    Parallel.For(0, cin * pairs, TensorMath.Options((long)m * cout * PatchSize * hw), t =>
+                    Parallel.For(0, cin * triples, TensorMath.Options((long)m * cout * PatchSize * hw), t =>
                     {
-                        int ci = t / pairs, r0 = t % pairs * 2;
+                        int ci = t / triples, r0 = t % triples * 3;
                         fixed (float* pp = padded, dwp = dw)
-                            Conv3x3.WeightGradient(pp + xOffset, plane, cin, ci, wp, pp + wp + 1, plane, cout, r0, r0 + 1 < cout, length, m, alpha, dwp);
+                            Conv3x3.WeightGradient(pp + xOffset, plane, cin, ci, wp, pp + wp + 1, plane, cout, r0, Math.Min(3, cout - r0), length, m, alpha, dwp);
                     });
                 }
                 if (dx is null) continue;

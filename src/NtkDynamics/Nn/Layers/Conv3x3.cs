@@ -127,48 +127,87 @@ internal static unsafe class Conv3x3
     }
 
     /// <summary>
-    /// dw[r, c·9 + i·3 + j] += alpha · Σ_s Σ_q dy_s[r, q] · x_s[c, q + i·Wp + j] for rows r0, r0 + 1 (or r0 alone when
-    /// <paramref name="two"/> is false) and channel c, over <paramref name="samples"/> samples: x_s padded as for
-    /// <see cref="Forward"/> (sample s, channel c at (s·channels + c)·xStride), dy_s the wide cotangent (sample s, row r at
-    /// (s·rows + r)·dyStride; length a multiple of 16, zero where ow ≥ Wo and past Ho·Wp).
+    /// dw[r, c·9 + i·3 + j] += alpha · Σ_s Σ_q dy_s[r, q] · x_s[c, q + i·Wp + j] for the rows r0 .. r0 + count - 1 (count 1 to
+    /// 3) and channel c, over <paramref name="samples"/> samples: x_s padded as for <see cref="Forward"/> (sample s, channel c
+    /// at (s·channels + c)·xStride), dy_s the wide cotangent (sample s, row r at (s·rows + r)·dyStride; length a multiple of
+    /// 16, zero where ow ≥ Wo and past Ho·Wp).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient(float* x, int xStride, int channels, int c, int wp, float* dy, int dyStride, int rows, int r0, bool two,
+    public static void WeightGradient(float* x, int xStride, int channels, int c, int wp, float* dy, int dyStride, int rows, int r0, int count,
         int length, int samples, float alpha, float* dw)
+    {
+        switch (count)
+        {
+            case 3: WeightGradient<Three>(x, xStride, channels, c, wp, dy, dyStride, rows, r0, length, samples, alpha, dw); break;
+            case 2: WeightGradient<Two>(x, xStride, channels, c, wp, dy, dyStride, rows, r0, length, samples, alpha, dw); break;
+            default: WeightGradient<One>(x, xStride, channels, c, wp, dy, dyStride, rows, r0, length, samples, alpha, dw); break;
+        }
+    }
+
+    // Register tile: up to 3 rows x 9 taps (27 accumulators of 16 positions); per 16 positions one load of dy per row and
+    // 9 shifted loads of x.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradient<TRows>(float* x, int xStride, int channels, int c, int wp, float* dy, int dyStride, int rows, int r0,
+        int length, int samples, float alpha, float* dw) where TRows : struct, IRows
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default, c8 = default;
         for (int s = 0; s < samples; s++)
         {
-            float* xs = x + ((long)s * channels + c) * xStride, d0 = dy + ((long)s * rows + r0) * dyStride, d1 = two ? d0 + dyStride : d0;
+            float* xs = x + ((long)s * channels + c) * xStride, d0 = dy + ((long)s * rows + r0) * dyStride;
+            float* d1 = TRows.Count > 1 ? d0 + dyStride : d0, d2 = TRows.Count > 2 ? d1 + dyStride : d0;
             for (int q = 0; q < length; q += V)
             {
                 float* xq = xs + q;
                 var u = Vector512.Load(d0 + q);
-                var v = Vector512.Load(d1 + q);
-                var t = Vector512.Load(xq); a0 = Vector512.FusedMultiplyAdd(u, t, a0); b0 = Vector512.FusedMultiplyAdd(v, t, b0);
-                t = Vector512.Load(xq + 1); a1 = Vector512.FusedMultiplyAdd(u, t, a1); b1 = Vector512.FusedMultiplyAdd(v, t, b1);
-                t = Vector512.Load(xq + 2); a2 = Vector512.FusedMultiplyAdd(u, t, a2); b2 = Vector512.FusedMultiplyAdd(v, t, b2);
+                var v = TRows.Count > 1 ? Vector512.Load(d1 + q) : default;
+                var w = TRows.Count > 2 ? Vector512.Load(d2 + q) : default;
+                var t = Vector512.Load(xq); a0 = Vector512.FusedMultiplyAdd(u, t, a0);
+                if (TRows.Count > 1) b0 = Vector512.FusedMultiplyAdd(v, t, b0);
+                if (TRows.Count > 2) c0 = Vector512.FusedMultiplyAdd(w, t, c0);
+                t = Vector512.Load(xq + 1); a1 = Vector512.FusedMultiplyAdd(u, t, a1);
+                if (TRows.Count > 1) b1 = Vector512.FusedMultiplyAdd(v, t, b1);
+                if (TRows.Count > 2) c1 = Vector512.FusedMultiplyAdd(w, t, c1);
+                t = Vector512.Load(xq + 2); a2 = Vector512.FusedMultiplyAdd(u, t, a2);
+                if (TRows.Count > 1) b2 = Vector512.FusedMultiplyAdd(v, t, b2);
+                if (TRows.Count > 2) c2 = Vector512.FusedMultiplyAdd(w, t, c2);
                 xq += wp;
-                t = Vector512.Load(xq); a3 = Vector512.FusedMultiplyAdd(u, t, a3); b3 = Vector512.FusedMultiplyAdd(v, t, b3);
-                t = Vector512.Load(xq + 1); a4 = Vector512.FusedMultiplyAdd(u, t, a4); b4 = Vector512.FusedMultiplyAdd(v, t, b4);
-                t = Vector512.Load(xq + 2); a5 = Vector512.FusedMultiplyAdd(u, t, a5); b5 = Vector512.FusedMultiplyAdd(v, t, b5);
+                t = Vector512.Load(xq); a3 = Vector512.FusedMultiplyAdd(u, t, a3);
+                if (TRows.Count > 1) b3 = Vector512.FusedMultiplyAdd(v, t, b3);
+                if (TRows.Count > 2) c3 = Vector512.FusedMultiplyAdd(w, t, c3);
+                t = Vector512.Load(xq + 1); a4 = Vector512.FusedMultiplyAdd(u, t, a4);
+                if (TRows.Count > 1) b4 = Vector512.FusedMultiplyAdd(v, t, b4);
+                if (TRows.Count > 2) c4 = Vector512.FusedMultiplyAdd(w, t, c4);
+                t = Vector512.Load(xq + 2); a5 = Vector512.FusedMultiplyAdd(u, t, a5);
+                if (TRows.Count > 1) b5 = Vector512.FusedMultiplyAdd(v, t, b5);
+                if (TRows.Count > 2) c5 = Vector512.FusedMultiplyAdd(w, t, c5);
                 xq += wp;
-                t = Vector512.Load(xq); a6 = Vector512.FusedMultiplyAdd(u, t, a6); b6 = Vector512.FusedMultiplyAdd(v, t, b6);
-                t = Vector512.Load(xq + 1); a7 = Vector512.FusedMultiplyAdd(u, t, a7); b7 = Vector512.FusedMultiplyAdd(v, t, b7);
-                t = Vector512.Load(xq + 2); a8 = Vector512.FusedMultiplyAdd(u, t, a8); b8 = Vector512.FusedMultiplyAdd(v, t, b8);
+                t = Vector512.Load(xq); a6 = Vector512.FusedMultiplyAdd(u, t, a6);
+                if (TRows.Count > 1) b6 = Vector512.FusedMultiplyAdd(v, t, b6);
+                if (TRows.Count > 2) c6 = Vector512.FusedMultiplyAdd(w, t, c6);
+                t = Vector512.Load(xq + 1); a7 = Vector512.FusedMultiplyAdd(u, t, a7);
+                if (TRows.Count > 1) b7 = Vector512.FusedMultiplyAdd(v, t, b7);
+                if (TRows.Count > 2) c7 = Vector512.FusedMultiplyAdd(w, t, c7);
+                t = Vector512.Load(xq + 2); a8 = Vector512.FusedMultiplyAdd(u, t, a8);
+                if (TRows.Count > 1) b8 = Vector512.FusedMultiplyAdd(v, t, b8);
+                if (TRows.Count > 2) c8 = Vector512.FusedMultiplyAdd(w, t, c8);
             }
         }
         int k = channels * 9;
         float* o = dw + (long)r0 * k + c * 9;
-        o[0] += alpha * Vector512.Sum(a0); o[1] += alpha * Vector512.Sum(a1); o[2] += alpha * Vector512.Sum(a2);
-        o[3] += alpha * Vector512.Sum(a3); o[4] += alpha * Vector512.Sum(a4); o[5] += alpha * Vector512.Sum(a5);
-        o[6] += alpha * Vector512.Sum(a6); o[7] += alpha * Vector512.Sum(a7); o[8] += alpha * Vector512.Sum(a8);
-        if (!two) return;
-        o += k;
-        o[0] += alpha * Vector512.Sum(b0); o[1] += alpha * Vector512.Sum(b1); o[2] += alpha * Vector512.Sum(b2);
-        o[3] += alpha * Vector512.Sum(b3); o[4] += alpha * Vector512.Sum(b4); o[5] += alpha * Vector512.Sum(b5);
-        o[6] += alpha * Vector512.Sum(b6); o[7] += alpha * Vector512.Sum(b7); o[8] += alpha * Vector512.Sum(b8);
+        AddSums(o, alpha, a0, a1, a2, a3, a4, a5, a6, a7, a8);
+        if (TRows.Count > 1) AddSums(o + k, alpha, b0, b1, b2, b3, b4, b5, b6, b7, b8);
+        if (TRows.Count > 2) AddSums(o + 2 * k, alpha, c0, c1, c2, c3, c4, c5, c6, c7, c8);
+    }
+
+    // o[t] += alpha · Σ lanes of the t-th accumulator, t < 9.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSums(float* o, float alpha, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7, Vector512<float> s8)
+    {
+        o[0] += alpha * Vector512.Sum(s0); o[1] += alpha * Vector512.Sum(s1); o[2] += alpha * Vector512.Sum(s2);
+        o[3] += alpha * Vector512.Sum(s3); o[4] += alpha * Vector512.Sum(s4); o[5] += alpha * Vector512.Sum(s5);
+        o[6] += alpha * Vector512.Sum(s6); o[7] += alpha * Vector512.Sum(s7); o[8] += alpha * Vector512.Sum(s8);
     }
 
     private interface IRows { static abstract int Count { get; } }
