@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite (the README's `dotnet test NtkDynamics.slnx -c Release`) once per OpenBLAS core (OPENBLAS_CORETYPE
-# = Haswell, SkylakeX, Cooperlake, Zen) and once on the managed backend (NTK_BLAS=managed), skipping, with the reason, the
-# cores this CPU cannot run; prints a table (core, passed, failed, skipped tests, seconds) and each run's failed tests.
+# = Haswell, SkylakeX, Cooperlake, Zen), once as on a CPU without AVX-512 (no-avx512: Haswell kernels and .NET's AVX-512
+# turned off, DOTNET_EnableAVX512=0, so our own kernels take their AVX2 paths) and once on the managed backend
+# (NTK_BLAS=managed), skipping, with the reason, the cores this CPU cannot run; prints a table (core, passed, failed, skipped tests, seconds) and each run's failed tests.
 # Exits 1 if any run failed (or no run could be made). Test processes and the `ntk` children they start inherit the core.
 #
 #   bash scripts/test-cores.sh                          # every core this CPU runs, then managed
@@ -11,7 +12,7 @@
 # Logs: $LOGS (default a fresh folder under /tmp), one per run. The suite is built once, then run with --no-build, niced.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-cores=${CORES:-"Haswell SkylakeX Cooperlake Zen managed"}
+cores=${CORES:-"Haswell SkylakeX Cooperlake Zen no-avx512 managed"}
 logs=${LOGS:-$(mktemp -d /tmp/test-cores.XXXXXX)}
 mkdir -p "$logs"
 flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
@@ -19,7 +20,7 @@ flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
 # The CPU flags each core's kernels execute (OpenBLAS's Zen target runs the Haswell kernels: AVX2 and FMA).
 needs() {
   case "$1" in
-    Haswell | Zen) echo "avx2 fma" ;;
+    Haswell | Zen | no-avx512) echo "avx2 fma" ;;
     SkylakeX) echo "avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl" ;;
     Cooperlake) echo "avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl avx512_bf16" ;;
     managed) echo "" ;;
@@ -35,14 +36,18 @@ ntk="dotnet src/NtkDynamics.Cli/bin/Release/net10.0/ntk.dll"
 
 rows=() failures=() any_failed=0 runs=0
 for core in $cores; do
-  if ! need=$(needs "$core"); then echo "test-cores: unknown core '$core' (expected Haswell, SkylakeX, Cooperlake, Zen or managed)"; exit 2; fi
+  if ! need=$(needs "$core"); then echo "test-cores: unknown core '$core' (expected Haswell, SkylakeX, Cooperlake, Zen, no-avx512 or managed)"; exit 2; fi
   missing=""
   for f in $need; do [[ "$flags" == *" $f "* ]] || missing+=" $f"; done
   if [ -n "$missing" ]; then
     echo "== $core: skipped, this CPU lacks$missing (/proc/cpuinfo)"
     rows+=("$core|skipped|-|-|-|lacks$missing"); continue
   fi
-  if [ "$core" = managed ]; then env=(NTK_BLAS=managed); else env=(OPENBLAS_CORETYPE="$core"); fi
+  case "$core" in
+    managed) env=(NTK_BLAS=managed) ;;
+    no-avx512) env=(OPENBLAS_CORETYPE=Haswell DOTNET_EnableAVX512=0) ;;
+    *) env=(OPENBLAS_CORETYPE="$core") ;;
+  esac
   # Which backend and core `ntk` really gets under this environment (OpenBLAS falls back silently to another core).
   got=$(env "${env[@]}" $ntk info 2>&1 | awk '/^backend /{b=$0} /^core /{c=$0} END{print (c != "" ? c : b)}' | tr -s ' ')
   echo "== $core: ${env[*]} ($got)"
