@@ -10,20 +10,22 @@ namespace NtkDynamics.Nn.Layers;
 /// Two methods, chosen by counting flops: "patch-gram" (the patch Gram A Aᵀ, cached when it fits, times cotangent Grams,
 /// tiled over blocks of samples; with dense cotangents and a cached patch Gram a pair of samples at a time, <see cref="DensePatchGram"/>)
 /// or "per-sample" (build J_r for a chunk of output channels, then one GEMM Gram).
-/// Pooled cotangents (a ReLU and 2x2 max pool follow) let the per-sample method build J_r from one patch row per pooled
-/// value, a quarter of the dense work (<see cref="PooledJacobian"/>), and the patch-gram method pick the entries of A Aᵀ at
-/// the pooled values' sources instead of forming cotangent Grams (<see cref="PooledPatchGram"/>).
+/// The per-sample method builds J_r by gathered GEMMs, a sample per thread (<see cref="GatheredJacobian"/>); pooled
+/// cotangents (a ReLU and 2x2 max pool follow) sum one patch row per pooled value there, a quarter of the dense work, and let
+/// the patch-gram method pick the entries of A Aᵀ at the pooled values' sources instead of forming cotangent Grams
+/// (<see cref="PooledPatchGram"/>).
 /// </summary>
 internal sealed class Conv2dNtkBlock : INtkBlock
 {
     private const long CacheFloats = 1 << 20; // 4 MiB of Jacobian chunk: its Gram reads it from cache (16 MiB was 20 % slower at w64)
     private const int ChunkChannels = 4;      // ... or 4 channels if more (w128: 5.9 MB, w256: 11.8 MB: 3-6 % faster than 1-2 channels)
-    private const long ChunkFloats = 1 << 23; // a dense Jacobian chunk: 32 MiB, thousands of columns for the Gram's GEMM
+    private const long ChunkFloats = 1 << 23; // a Jacobian chunk built by OpenBLAS GEMMs: 32 MiB
     [ThreadStatic] private static float[]? t_j1, t_j2; // Jacobian chunks, shared by the blocks a thread computes (one at a time)
     private readonly Conv2d _conv;
     private readonly Tensor _x;
     private readonly int _n, _p, _k, _cout, _tile;
-    private readonly PooledJacobian? _pooled; // Jacobian rows from pooled cotangents, when a ReLU and max pool follow
+    private readonly GatheredJacobian _rows; // the per-sample Jacobian rows by gathered GEMMs ...
+    private readonly bool _byBlas;           // ... or by OpenBLAS GEMMs (dense, large planes, Cin not a multiple of 16)
     private readonly double _sw2, _sb2;
     private readonly long _budget;
     private float[]? _aa;                 // (nP, nP) patch Gram, when cached
@@ -33,7 +35,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
 
     public IReadOnlyList<string> ParameterNames => _conv.Parameters.Select(p => p.Name).ToArray();
     public string Method { get; }
-    public long CachedFloats => (_aa?.LongLength ?? 0) + (_pooled?.CachedFloats ?? 0);
+    public long CachedFloats => (_aa?.LongLength ?? 0) + _rows.CachedFloats;
 
     /// <summary>Plans the block for the input <paramref name="x"/> (n, Cin, H, W) of the eNTK's forward pass.</summary>
     public Conv2dNtkBlock(Conv2d conv, Tensor x, NtkPlan plan)
@@ -41,7 +43,11 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         _conv = conv; _x = x; _n = plan.Samples; _budget = Math.Max(plan.BudgetFloats, 1 << 20);
         var os = conv.OutputShape(_x.Shape);
         _p = os[2] * os[3]; _k = conv.PatchSize; _cout = conv.OutChannels;
-        if (plan.Pooled) _pooled = new PooledJacobian(conv, x, _budget / 4);
+        _rows = new GatheredJacobian(conv, x, _budget / 4);
+        // Dense cotangents over a large plane whose patch rows would be padded: OpenBLAS's GEMMs per sample (K x P x g·C) were
+        // 5-15 % faster there than gathered ones (ResNet-18 nf20, stages 1-2: Cin 20 and 40, P 1024 and 256). Gathered: 1.5-2x
+        // faster at P = 64 (stage 3, k = 64 for the GEMMs), at Cin = 3 and for 1x1 shortcuts.
+        _byBlas = !plan.Pooled && !_rows.Segmented && _p >= 256 && _k >= 128;
         _sw2 = (double)conv.Scales.WeightMultiplier * conv.Scales.WeightMultiplier;
         _sb2 = (double)conv.Scales.BiasMultiplier * conv.Scales.BiasMultiplier;
 
@@ -54,7 +60,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         // pooled value: Q picked entries of it and g1 multiply-adds into T, then T's contraction with the rows of group 2 (half
         // the pairs within one group). The weights are time measured here against the per-sample method's GEMMs (CNN w64-128).
         double cached = PixelsFit() ? np2 * (2 * conv.InChannels + 30 * conv.Window.KernelH * conv.Window.KernelW) : np2 * k;
-        double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = _pooled?.RowLength ?? k;
+        double jp = plan.Pooled ? os[2] / 2 * (os[3] / 2) : p, jk = RowLength;
         double patch = plan.Pooled
             ? (cache ? cached : pairs * np2 * k) + pairs * n * n / 2 * c * jp * (120 * (jp + g) + 6 * (plan.Trace ? g : g * g))
             : (cache ? cached : pairs * np2 * k) + pairs * (plan.Trace ? g : g * g) * np2 * c;
@@ -67,6 +73,9 @@ internal sealed class Conv2dNtkBlock : INtkBlock
             _colsI = _colsJ = _aaTile = []; // only the cache's construction needed them
         }
     }
+
+    // Columns of a Jacobian row.
+    private int RowLength => _byBlas ? _k : _rows.RowLength;
 
     // Dense cotangents against the cached patch Gram, a pair of samples at a time (DensePatchGram), where its kernels fit the plane.
     private bool BySamplePairs => _aa is not null && !_aaUpper && DensePatchGram.Supports(_p);
@@ -140,6 +149,7 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         // Work buffers go back to the collector, so only one layer's are alive at a time (the memory budget is per layer).
         _colsI = _colsJ = _dI = _dJ = _aaTile = _ddTile = _gram = [];
         _dense1 = _dense2 = null;
+        _rows.Release();
     }
 
     // For logits a1, a2 and sample tiles I, J: DD = D_{a1,I}ᵀ D_{a2,J} (|I|P, |J|P) (for the trace, Σ_a D_{a,I}ᵀ D_{a,J});
@@ -211,16 +221,17 @@ internal sealed class Conv2dNtkBlock : INtkBlock
     // For a chunk of output channels [c0, c0+cb): each row's J_r = D_r[c0.., :] A_iᵀ (cb, K), built sample-major, (n, g, cb, K)
     // for a group of g logits, so one GEMM builds a sample's rows of every logit. Full: the Gram of the n·g rows (i, a), J1 J2ᵀ,
     // put back into rows a·n + i. Trace: a sample's row is the concatenation over the logits, [J_(0,i), J_(1,i), ...], so one
-    // Gram of the n rows sums them. Pooled cotangents give rows of PooledJacobian.RowLength columns.
+    // Gram of the n rows sums them. The rows have GatheredJacobian.RowLength columns.
     private unsafe void AddPerSampleGram(OutputCotangents c1, OutputCotangents c2, GramKind kind, double[] wGram, double[]? bGram)
     {
         bool same = kind != GramKind.Pairs, trace = kind == GramKind.Trace;
-        int g1 = c1.Rows / _n, g2 = c2.Rows / _n, kr = c1.IsPooled ? _pooled!.RowLength : _k;
+        int g1 = c1.Rows / _n, g2 = c2.Rows / _n, kr = RowLength;
         int r1 = trace ? _n : c1.Rows, r2 = trace ? _n : c2.Rows;
         long perChannel = (long)(c1.Rows + (same ? 0 : c2.Rows)) * kr;
-        // Pooled Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache),
-        // but hold a few channels: each Gram call has a fixed cost (at width 256 one channel is already 2.9 MB).
-        long chunk = Math.Min(_budget - (long)kr * _p, c1.IsPooled ? Math.Max(CacheFloats, ChunkChannels * perChannel) : ChunkFloats);
+        // Gathered Jacobians cost the same in any chunk, so their chunks stay cache-sized (the Gram then reads them from cache),
+        // but hold a few channels: each Gram call has a fixed cost (at width 256 one channel is already 2.9 MB). The GEMMs'
+        // chunks are larger, thousands of columns for each GEMM.
+        long chunk = Math.Min(_budget - (long)kr * _p, _byBlas ? ChunkFloats : Math.Max(CacheFloats, ChunkChannels * perChannel));
         int cb = (int)Math.Clamp(chunk / Math.Max(1, perChannel), 1, _cout);
         var gram = new double[r1 * r2];
         using var symmetric = same ? new SymmetricGram.Sum(r1) : null;
@@ -255,15 +266,15 @@ internal sealed class Conv2dNtkBlock : INtkBlock
         RowGram.Add(s1, kind != GramKind.Pairs ? s1 : ChannelSums(c2), c1.Rows, c2.Rows, _cout, _n, kind, _sb2, bGram);
     }
 
-    // j (n, g, cn, K), sample-major over the group's g logits: sample i's g·cn rows are the stacked D_(a,i)[c0..c0+cn, :]
-    // (g cn, P) · A_iᵀ (P, K), one GEMM; A_i (K, P) is im2col of sample i alone.
+    // j (n, g, cn, Kr), sample-major over the group's g logits: sample i's g·cn rows are the stacked D_(a,i)[c0..c0+cn, :]
+    // (g cn, P) · A_iᵀ (P, K): one OpenBLAS GEMM per sample with A_i (K, P) the im2col of sample i alone, or GatheredJacobian.
     private float[] BuildJacobian(OutputCotangents oc, int c0, int cn, ref float[]? j)
     {
         int g = oc.Rows / _n;
-        if (oc.IsPooled)
+        if (!_byBlas)
         {
-            Grow(ref j, (long)oc.Rows * cn * _pooled!.RowLength, zeroed: false); // every entry is built
-            _pooled.Build(oc, c0, cn, g, j);
+            Grow(ref j, (long)oc.Rows * cn * _rows.RowLength, zeroed: false); // every entry is built
+            _rows.Build(oc, c0, cn, g, j);
             return j;
         }
         var cot = oc.Values;

@@ -9,7 +9,7 @@ namespace NtkDynamics.Ntk.Fusions;
 /// ReLU's. After the pool a conv output's cotangent is zero except at one position per pooled window and channel (the
 /// argmax), so the eNTK keeps it pooled (<see cref="OutputCotangents.IsPooled"/>): the values are the gradient at the
 /// pool's output times [pooled output &gt; 0] (the ReLU's gradient at the maximum) and their sources come from the pool's
-/// argmax. The convolution's block reads them (<see cref="PooledJacobian"/>, <see cref="PooledPatchGram"/>) and its input
+/// argmax. The convolution's block reads them (<see cref="GatheredJacobian"/>, <see cref="PooledPatchGram"/>) and its input
 /// gradient comes from them (<see cref="PooledInputGradient"/>) without the pool's, the ReLU's and the convolution's own
 /// backward. docs/entk-engine.md has the arithmetic.
 /// </summary>

@@ -3,14 +3,15 @@ using NtkDynamics.Tensors;
 namespace NtkDynamics.Nn.Layers;
 
 /// <summary>
-/// A Conv2d's per-sample weight Jacobian rows from pooled output cotangents (<see cref="OutputCotangents.IsPooled"/>): a row
-/// sums one patch row per pooled value, J_r[c, :] = Σ_q V_r[c, q] A_i[src(i, c, q), :], a quarter of the dense D_r A_iᵀ.
+/// A Conv2d's per-sample weight Jacobian rows as gathered GEMMs (<see cref="GatherGemm"/>), each sample on one thread:
+/// J_r[c, :] = Σ_q V_r[c, q] A_i[src(i, c, q), :]. Dense cotangents sum every patch row (src = q, V = D_r); pooled ones
+/// (<see cref="OutputCotangents.IsPooled"/>) one patch row per pooled value, a quarter of the dense D_r A_iᵀ.
 /// The patch rows are in (kh, kw, ci) order, a permutation of the weight's columns that no Gram sees. With Cin a multiple
 /// of <see cref="GatherGemm"/>'s width each kernel row's k·Cin columns are read straight from the sample's padded
 /// channels-last input; otherwise from patch rows built by <see cref="Conv2d.Im2Row"/>, zero-padded to that width.
 /// The sample's source rows are taken in column blocks that stay in cache for all channels (the scale s_w is applied by the Gram).
 /// </summary>
-internal sealed unsafe class PooledJacobian
+internal sealed unsafe class GatheredJacobian
 {
     private readonly Conv2d _conv;
     private readonly Tensor _x;
@@ -22,7 +23,7 @@ internal sealed unsafe class PooledJacobian
 
     /// <summary>Plans for <paramref name="conv"/>'s input <paramref name="x"/> (n, Cin, H, W) in the eNTK's forward pass; caches stay
     /// under <paramref name="budgetFloats"/>.</summary>
-    public PooledJacobian(Conv2d conv, Tensor x, long budgetFloats)
+    public GatheredJacobian(Conv2d conv, Tensor x, long budgetFloats)
     {
         _conv = conv; _x = x; _n = x.Shape[0]; _budget = budgetFloats;
         var os = conv.OutputShape(_x.Shape);
@@ -35,17 +36,21 @@ internal sealed unsafe class PooledJacobian
     /// <summary>Columns of a Jacobian row: Cin·k·k, padded to GatherGemm's width when not segmented.</summary>
     public int RowLength => _kp;
 
+    /// <summary>Whether each kernel row's columns are read straight from the padded channels-last input (Cin a multiple of the width).</summary>
+    public bool Segmented => _segmented;
+
     /// <summary>Floats held in caches.</summary>
     public long CachedFloats => (_hwc?.LongLength ?? 0) + (_rows?.LongLength ?? 0);
 
-    // oc: values (R, Cout, Q), sources (n, Cout, Q); j: (R, cn, Kp) rows t*n + i, or (n, g, cn, Kp) when g > 1 (the trace's
-    // concatenated logits). For each sample i, channel c and up to 5 of its rows t at a time:
+    // oc: pooled values (R, Cout, Q) and sources (n, Cout, Q), or dense values (R, Cout, Ho, Wo) (Q = P, src(i, c, q) = q);
+    // j: (R, cn, Kp) rows t*n + i, or (n, g, cn, Kp) when g > 1 (sample-major over the group's logits). For each sample i,
+    // channel c and up to 5 of its rows t at a time:
     //   J[(t, i), c - c0, :] = Σ_q V[t*n + i, c, q] A_i[src(i, c, q), :]
     // Segmented: each kernel row's kw·Cin columns straight from the padded channels-last input; else from A_i (Im2Row).
     public void Build(OutputCotangents oc, int c0, int cn, int g, float[] j)
     {
         const int T = GatherGemm.T;
-        int rows = oc.Rows, perSample = rows / _n, q = oc.Values.Shape[2], kp = _kp, n = _n, cout = _conv.OutChannels, pk = _p * kp;
+        int rows = oc.Rows, perSample = rows / _n, q = oc.IsPooled ? oc.Values.Shape[2] : _p, kp = _kp, n = _n, cout = _conv.OutChannels, pk = _p * kp;
         int cin = _conv.InChannels, wp = _x.Shape[3] + 2 * _conv.Window.PadW, wo = (wp - _conv.Window.KernelW) / _conv.Window.StrideW + 1, plane = _conv.PaddedPlane(_x);
         int parts = _segmented ? _conv.Window.KernelH : 1, width = _segmented ? _conv.Window.KernelW * cin : kp, rowStride = wp * cin;
         // Columns per pass: that block of all the sample's patch rows (padded pixels or P of them) stays within 256 KiB of cache.
@@ -55,7 +60,7 @@ internal sealed unsafe class PooledJacobian
         else if (_rows is null && (long)n * pk <= _budget) _rows = PatchRows();
         float[] v = oc.Values.Data, jd = j;
         float[]? cached = _segmented ? _hwc : _rows;
-        int[] src = oc.Sources!;
+        int[]? src = oc.Sources;
         // Where each position's first source row starts in the sample's cache: its kernel-row segment (segmented), or its patch row.
         var at = new int[_p];
         for (int p = 0; p < _p; p++) at[p] = _segmented ? p / wo * _conv.Window.StrideH * rowStride + p % wo * _conv.Window.StrideW * cin : p * kp;
@@ -76,7 +81,8 @@ internal sealed unsafe class PooledJacobian
                         for (int c = c0; c < c0 + cn; c++)
                         {
                             float* from = pa + part * rowStride + c1;
-                            for (int u = 0; u < q; u++) b[u] = from + at[src[(i * cout + c) * q + u]];
+                            if (src is null) for (int u = 0; u < q; u++) b[u] = from + at[u];
+                            else for (int u = 0; u < q; u++) b[u] = from + at[src[(i * cout + c) * q + u]];
                             for (int t0 = 0; t0 < perSample; t0 += T)
                             {
                                 int tn = Math.Min(T, perSample - t0);
@@ -95,6 +101,9 @@ internal sealed unsafe class PooledJacobian
         }, _ => { });
         GatherGemm.Count(2L * rows * cn * q * kp);
     }
+
+    /// <summary>Drops the cached patch rows (they are built again by the next <see cref="Build"/>).</summary>
+    public void Release() => _rows = null;
 
     // (n, P, Kp): every sample's patch rows, built in parallel.
     private float[] PatchRows()
