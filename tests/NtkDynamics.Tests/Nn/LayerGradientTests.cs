@@ -64,6 +64,7 @@ public class LayerGradientTests
         CheckLayer(Conv(2, 3, 3, 0, p, 2), Random(11, 3, 2, 5, 5), 30);
         CheckLayer(Conv(2, 3, 1, 0, p, 3), Random(12, 2, 2, 4, 4), 40);
         CheckLayer(Conv(1, 2, 5, 2, p, 4), Random(13, 1, 1, 3, 7), 50);
+        CheckLayer(Conv(3, 4, 3, 1, p, 8), Random(17, 2, 3, 4, 4), 58); // 4x4 planes: patch rows permuted in one vector
         // Strides, no bias, a rectangular kernel with its own stride and padding per axis.
         CheckLayer(Conv(3, 4, 3, 1, p, 5, stride: 2, bias: false), Random(14, 2, 3, 7, 6), 55);
         CheckLayer(Conv(2, 3, 1, 0, p, 6, stride: 2, bias: false), Random(15, 2, 2, 5, 5), 56);
@@ -80,6 +81,8 @@ public class LayerGradientTests
     [InlineData(3, 2, 2, 1, 1, 0, 6, 5)]
     [InlineData(5, 5, 3, 3, 2, 2, 9, 8)]
     [InlineData(3, 3, 2, 2, 1, 1, 5, 37)] // 19 outputs a row: two blocks of 8 gathered with AVX2, then 3 one at a time
+    [InlineData(3, 3, 1, 1, 1, 1, 4, 4)] // 4x4 planes, same padding: patch rows are lane permutations of one vector
+    [InlineData(5, 5, 1, 1, 2, 2, 4, 4)]
     public void Conv2dMatchesDirectConvolution(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w)
     {
         var c = new Conv2d(2, 3, (kh, kw), (sh, sw), (ph, pw));
@@ -118,6 +121,7 @@ public class LayerGradientTests
     [InlineData(64, 64, 1, 1, 1, 1, 0, 0, 4, 4, 2)]
     [InlineData(64, 64, 2, 3, 1, 1, 1, 2, 5, 6, 2)]
     [InlineData(64, 64, 3, 3, 1, 1, 1, 1, 16, 16, 40)]
+    [InlineData(64, 64, 3, 3, 1, 1, 1, 1, 4, 4, 3)]
     [InlineData(2, 3, 3, 3, 1, 1, 1, 1, 5, 5, 2)]
     [InlineData(5, 3, 3, 3, 1, 1, 1, 1, 6, 5, 2)]
     [InlineData(3, 2, 1, 1, 1, 1, 1, 1, 4, 4, 2)]

@@ -283,6 +283,14 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         Parallel.For(0, rows, TensorMath.Options((long)rows * m * p), r =>
         {
             int ci = r / (kh * kw), i = r / kw % kh, j = r % kw;
+            if (same && h * w == V && Avx512F.IsSupported)
+            {
+                var (lanes, keep) = Shift16(h, w, i - window.PadH, j - window.PadW);
+                for (int s = 0; s < m; s++)
+                    (Avx512F.PermuteVar16x32(Vector512.Create(xd.AsSpan(((n0 + s) * cin + ci) * V, V)), lanes).AsInt32() & keep).AsSingle()
+                        .CopyTo(cols.AsSpan(r * m * p + s * V, V));
+                return;
+            }
             for (int s = 0; s < m; s++)
             {
                 var dst = cols.AsSpan(r * m * p + s * p, p);
@@ -291,6 +299,23 @@ public sealed class Conv2d : WeightLayer, INtkLayer
                 else PatchRow(window, plane, dst, h, w, ho, wo, i - window.PadH, j - window.PadW);
             }
         });
+    }
+
+    private const int V = 16; // floats of a Vector512
+
+    /// <summary>For a plane of h·w = 16 floats (one vector), PatchRowSamePadding's shift by (dh, dw) as a lane permutation:
+    /// lane oh·w + ow takes lane (oh + dh)·w + ow + dw where that is inside the plane, and is zeroed (keep = 0) elsewhere.</summary>
+    private static (Vector512<int> Lanes, Vector512<int> Keep) Shift16(int h, int w, int dh, int dw)
+    {
+        Span<int> lanes = stackalloc int[V], keep = stackalloc int[V];
+        for (int t = 0; t < V; t++)
+        {
+            int ih = t / w + dh, iw = t % w + dw;
+            bool inside = (uint)ih < (uint)h && (uint)iw < (uint)w;
+            lanes[t] = inside ? ih * w + iw : 0;
+            keep[t] = inside ? -1 : 0;
+        }
+        return (Vector512.Create<int>(lanes), Vector512.Create<int>(keep));
     }
 
     // Stride 1 and an output plane as large as the input ("same" padding): patch rows are shifted copies of whole planes.
