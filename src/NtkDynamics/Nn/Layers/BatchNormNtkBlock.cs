@@ -1,3 +1,4 @@
+using System.Buffers;
 using NtkDynamics.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -44,14 +45,16 @@ internal sealed class BatchNormNtkBlock : INtkBlock
         int c = _layer.Channels;
         RowGram.Add(u1, u2, c1.Rows, c2.Rows, c, _n, kind, 1.0, grams[0]);
         RowGram.Add(v1, v2, c1.Rows, c2.Rows, c, _n, kind, 1.0, grams[1]);
+        foreach (var rows in new[] { u1, v1 }.Concat(kind == GramKind.Pairs ? [u2, v2] : [])) ArrayPool<double>.Shared.Return(rows);
     }
 
-    // d: (R, C, S), row r = a·n + i -> u (R, C) = Σ_s d x̂_i, v (R, C) = Σ_s d.
+    // d: (R, C, S), row r = a·n + i -> u (R, C) = Σ_s d x̂_i, v (R, C) = Σ_s d, in pooled arrays (fresh ones were page faults
+    // on every call), every entry written.
     private (double[] U, double[] V) Rows(Tensor d)
     {
         int rows = d.Shape[0], c = _layer.Channels;
-        var u = new double[rows * c];
-        var v = new double[rows * c];
+        var u = ArrayPool<double>.Shared.Rent(rows * c);
+        var v = ArrayPool<double>.Shared.Rent(rows * c);
         Parallel.For(0, rows, TensorMath.Options(d.Length), r =>
         {
             int i = r % _n;
