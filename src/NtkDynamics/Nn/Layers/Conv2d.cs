@@ -68,9 +68,9 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     {
         var os = OutputShape(x.Shape);
         var y = Tensor.ReuseUninitialized(ref state.OutputBuffer, os); // every entry is written below
-        if (Direct(x.Shape[2], x.Shape[3]))
+        if (DirectLayout(x.Shape[2], x.Shape[3]) is { } layout)
         {
-            DirectForward(x, y);
+            DirectForward(layout, x, y);
             return y;
         }
         int n = os[0], p = os[2] * os[3], cs = ChunkSize(n, p), k = PatchSize, cout = OutChannels;
@@ -108,10 +108,16 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         int pin = x.Shape[2] * x.Shape[3], kt = cout * Window.KernelH * Window.KernelW;
         if (gradients is not null) CheckBatch(gradOutput, state);
         var dx = inputGradient ? Tensor.ReuseUninitialized(ref state.GradientBuffer, [n, .. x.Shape.AsSpan(1)]) : null; // every entry is written
-        if (Direct(x.Shape[2], x.Shape[3]))
+        if (DirectLayout(x.Shape[2], x.Shape[3]) is { } layout)
         {
-            DirectBackward(x, gradOutput, gradients, dx);
-            return dx;
+            if (layout.Stride == 1)
+            {
+                DirectBackward(layout, x, gradOutput, gradients, dx);
+                return dx;
+            }
+            if (gradients is not null) DirectBackward(layout, x, gradOutput, gradients, null); // stride 2: dW here, dx by col2im below
+            gradients = null;
+            if (dx is null) return null;
         }
         var transposed = dx is null ? null : TransposedWindow();
         int cs = ChunkSize(n, p, k);
@@ -147,39 +153,54 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         return dx;
     }
 
-    /// <summary>3x3, stride 1, padding 1, planes of at least a tile: <see cref="Conv3x3"/> computes forward and backward.</summary>
-    internal bool Direct(int h, int w) =>
-        Window == Window2d.Square(3, 1, 1) && Conv3x3.Fits(h, w + 2);
-
-    // x (N, Cin, H, W) -> y (N, Cout, H, W), a sample at a time: xpad (Cin, H+2, W+2) = pad(x[s]), y[s] = s_w W * xpad + s_b b.
-    private void DirectForward(Tensor x, Tensor y)
+    /// <summary>3x3, padding 1, stride 1 or 2, a wide output of most of a tile (see <see cref="Conv3x3.Layout.Fits"/>): the
+    /// layout of <see cref="Conv3x3"/>, which computes the forward pass and the weight gradient, and for stride 1 the input
+    /// gradient. Null otherwise.</summary>
+    internal Conv3x3.Layout? DirectLayout(int h, int w)
     {
-        int n = x.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, plane = (h + 2) * (w + 2);
+        if (Window != Window2d.Square(3, 1, 1) && Window != Window2d.Square(3, 2, 1)) return null;
+        var layout = new Conv3x3.Layout(Window.StrideH, h, w);
+        return layout.Fits ? layout : null;
+    }
+
+    // x (N, Cin, H, W) -> y (N, Cout, Ho, Wo), a sample at a time: xp (Cin, ChannelFloats) = the padded plane or its phases,
+    // y[s] = s_w W * xp + s_b b.
+    private void DirectForward(Conv3x3.Layout layout, Tensor x, Tensor y)
+    {
+        int n = x.Shape[0], hw = x.Shape[2] * x.Shape[3], cin = InChannels, cout = OutChannels, plane = layout.ChannelFloats;
+        int ho = layout.Ho, wo = layout.Wo;
         float alpha = Scales.WeightMultiplier;
         float[]? bias = Bias is null ? null : Array.ConvertAll(Bias.Value.Data, b => Scales.BiasMultiplier * b);
         float[] xd = x.Data, wd = Weight.Value.Data, yd = y.Data;
-        Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * h * w), s =>
+        Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * ho * wo), s =>
         {
             var padded = Scratch(ref t_padded, (long)cin * plane + Conv3x3.Slack);
-            Conv3x3.Pad(xd.AsSpan(s * cin * h * w, cin * h * w), cin, h, w, 1, 1, padded, plane);
+            layout.Prepare(xd.AsSpan(s * cin * hw, cin * hw), cin, padded);
             padded.AsSpan(cin * plane, Conv3x3.Slack).Clear();
+            Span<int> taps = stackalloc int[9];
+            layout.Taps(taps);
             unsafe
             {
                 fixed (float* xp = padded, wp = wd, bp = bias, yp = yd)
-                    Conv3x3.Forward(xp, plane, cin, h, w + 2, wp, cout, alpha, bp, yp + (long)s * cout * h * w);
+                fixed (int* tp = taps)
+                    Conv3x3.Forward(xp, plane, cin, tp, ho, layout.Wq, wo, wp, cout, alpha, bp, yp + (long)s * cout * ho * wo);
             }
         });
     }
 
-    // dy (R, Cout, H, W) (R = N with weight gradients; without, a multiple of N: only dx, which needs no x). Per chunk of m samples: xpad (m, Cin, H+2, W+2) and dypad (m, Cout, H+2, W+2) padded by 1, each
-    // plane followed by 16 zeros; dW[co, ci, i, j] += s_w Σ_s Σ_q dypad[s, co, Wp+1+q] xpad[s, ci, q + i·Wp + j] (q on the
-    // wide grid, where dypad is zero in the dropped columns); dx[s] = W' * dypad[s] (the flipped kernel, padding 1 again).
-    private void DirectBackward(Tensor x, Tensor dy, Gradients? gradients, Tensor? dx)
+    // dy (R, Cout, Ho, Wo) (R = N with weight gradients; without, a multiple of N: only dx, which needs no x). Per chunk of m
+    // samples: xp (m, Cin, ChannelFloats) as in the forward pass, and the wide cotangent: stride 1, dy padded by 1 like x
+    // (then dyW = dypad + Wq + 1, zero in the dropped columns); stride 2, dy's rows Wq apart (zero in the last column) up to
+    // Length floats. dW[co, ci, t] += s_w Σ_s Σ_q dyW[s, co, q] xp[s, ci, q + tap t]; stride 1: dx[s] = W' * dypad[s] (the
+    // flipped kernel, padding 1 again; dx must be null for stride 2).
+    private void DirectBackward(Conv3x3.Layout layout, Tensor x, Tensor dy, Gradients? gradients, Tensor? dx)
     {
-        int n = dy.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wp = w + 2;
-        int plane = (h + 2) * wp + 16, length = (h * wp + 15) / 16 * 16, hw = h * w;
-        int cs = Math.Clamp(DirectChunkFloats / ((cin + cout) * plane), 1, n);
-        var padded = Scratch(ref t_cols, (long)cs * (cin + cout) * plane + Conv3x3.Slack);
+        int n = dy.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wq = layout.Wq;
+        int ho = layout.Ho, wo = layout.Wo, hw = h * w, p = ho * wo, length = layout.Length;
+        bool unit = layout.Stride == 1;
+        int xFloats = layout.ChannelFloats, dyFloats = unit ? layout.ChannelFloats : length, shift = unit ? wq + 1 : 0;
+        int cs = Math.Clamp(DirectChunkFloats / (cin * xFloats + cout * dyFloats), 1, n);
+        var padded = Scratch(ref t_cols, (long)cs * (cin * xFloats + cout * dyFloats) + Conv3x3.Slack);
         var flipped = dx is null ? null : FlippedTransposedKernel();
         float[]? dw = gradients?.Of(Weight).Data;
         float[] xd = x.Data, g = dy.Data;
@@ -189,30 +210,36 @@ public sealed class Conv2d : WeightLayer, INtkLayer
             for (int c = 0; c < cout; c++)
             {
                 double sum = 0;
-                for (int s = 0; s < n; s++) sum += TensorPrimitives.Sum(g.AsSpan((s * cout + c) * hw, hw));
+                for (int s = 0; s < n; s++) sum += TensorPrimitives.Sum(g.AsSpan((s * cout + c) * p, p));
                 db[c] += Scales.BiasMultiplier * (float)sum;
             }
         }
+        Span<int> tapSpan = stackalloc int[9];
+        layout.Taps(tapSpan);
+        int[] taps = tapSpan.ToArray();
         for (int n0 = 0; n0 < n; n0 += cs)
         {
-            int m = Math.Min(cs, n - n0), xOffset = m * cout * plane;
-            Parallel.For(0, m, TensorMath.Options((long)m * (cin + cout) * plane), s =>
+            int m = Math.Min(cs, n - n0), xOffset = m * cout * dyFloats;
+            Parallel.For(0, m, TensorMath.Options((long)m * (cin * xFloats + cout * dyFloats)), s =>
             {
-                Conv3x3.Pad(g.AsSpan((n0 + s) * cout * hw, cout * hw), cout, h, w, 1, 1, padded.AsSpan(s * cout * plane, cout * plane), plane);
-                if (dw is not null) Conv3x3.Pad(xd.AsSpan((n0 + s) * cin * hw, cin * hw), cin, h, w, 1, 1, padded.AsSpan(xOffset + s * cin * plane, cin * plane), plane);
+                var to = padded.AsSpan(s * cout * dyFloats, cout * dyFloats);
+                if (unit) layout.Prepare(g.AsSpan((n0 + s) * cout * p, cout * p), cout, to);
+                else Conv3x3.Place(g.AsSpan((n0 + s) * cout * p, cout * p), cout, ho, wo, 0, 0, wq, to, dyFloats);
+                if (dw is not null) layout.Prepare(xd.AsSpan((n0 + s) * cin * hw, cin * hw), cin, padded.AsSpan(xOffset + s * cin * xFloats, cin * xFloats));
             });
-            padded.AsSpan(xOffset + m * cin * plane, Conv3x3.Slack).Clear();
+            padded.AsSpan(xOffset + m * cin * xFloats, Conv3x3.Slack).Clear();
             unsafe
             {
                 if (dw is not null)
                 {
                     int triples = (cout + 2) / 3;
                     float alpha = Scales.WeightMultiplier;
-                    Parallel.For(0, cin * triples, TensorMath.Options((long)m * cout * PatchSize * hw), t =>
+                    Parallel.For(0, cin * triples, TensorMath.Options((long)m * cout * PatchSize * p), t =>
                     {
                         int ci = t / triples, r0 = t % triples * 3;
                         fixed (float* pp = padded, dwp = dw)
-                            Conv3x3.WeightGradient(pp + xOffset, plane, cin, ci, wp, pp + wp + 1, plane, cout, r0, Math.Min(3, cout - r0), length, m, alpha, dwp);
+                        fixed (int* tp = taps)
+                            Conv3x3.WeightGradient(pp + xOffset, xFloats, cin, ci, tp, pp + shift, dyFloats, cout, r0, Math.Min(3, cout - r0), length, m, alpha, dwp);
                     });
                 }
                 if (dx is null) continue;
@@ -220,7 +247,8 @@ public sealed class Conv2d : WeightLayer, INtkLayer
                 Parallel.For(0, m, TensorMath.Options((long)m * cout * PatchSize * hw), s =>
                 {
                     fixed (float* pp = padded, fp = flipped, dxp = dxd)
-                        Conv3x3.Forward(pp + (long)s * cout * plane, plane, cout, h, wp, fp, cin, 1f, null, dxp + (long)(n0 + s) * cin * hw);
+                    fixed (int* tp = taps)
+                        Conv3x3.Forward(pp + (long)s * cout * dyFloats, dyFloats, cout, tp, h, wq, w, fp, cin, 1f, null, dxp + (long)(n0 + s) * cin * hw);
                 });
             }
         }
