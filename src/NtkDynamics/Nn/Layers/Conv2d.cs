@@ -8,7 +8,8 @@ namespace NtkDynamics.Nn.Layers;
 /// <summary>
 /// kh x kw convolution with a stride and zero padding, bias optional: y = s_w (W * x) + s_b b, W [Cout, Cin, kh, kw] (OIHW, as
 /// PyTorch), Ho = ⌊(H + 2 ph - kh) / sh⌋ + 1. Computed as im2col + GEMM over chunks of samples, so the GEMMs are large and the
-/// patch buffer stays bounded.
+/// patch buffer stays bounded; 3x3 convolutions with padding 1 and stride 1 or 2 on planes of most of a tile take
+/// <see cref="Conv3x3"/> instead (no im2col; with 512-bit vectors).
 /// </summary>
 public sealed class Conv2d : WeightLayer, INtkLayer
 {
