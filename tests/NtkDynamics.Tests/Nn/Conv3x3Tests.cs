@@ -10,7 +10,8 @@ public class Conv3x3Tests
     // Conv2d's direct 3x3 path (padding 1, stride 1 or 2) against float64 sums: y, dx, dW and db, each within the bound for
     // its terms. Output channels 5, 6, 7, 20 leave 1-4 rows for the last register tile and 1-3 for the weight gradient's last
     // triple; 9x7 and 10x12 planes give wide outputs (Ho·Wq) that are not multiples of the 80-position tile or of 16, 8x6
-    // and, at stride 2, 16x16 (8 x 9) less than one tile; stride 2 on odd and even sizes; 24 samples of 20+20 channels at
+    // and, at stride 2, 16x16 (8 x 9) less than one tile; stride 2 on odd and even sizes, its input gradient by phases
+    // (32x32, 31x29) and by col2im (16x16, 17x15); 24 samples of 20+20 channels at
     // 32x32 and 40 of 20+40 at stride 2 run the backward pass in two chunks; with and without bias; a cotangent of twice the
     // batch (the input gradient alone). Without 512-bit vectors (DOTNET_EnableAVX512=0 or an AVX2 CPU) the layer
     // takes im2col + GEMM instead, held to the same sums.
@@ -23,6 +24,7 @@ public class Conv3x3Tests
     [InlineData(3, 5, 16, 16, 3, true, 2)]
     [InlineData(4, 7, 17, 15, 2, false, 2)]
     [InlineData(20, 40, 32, 32, 40, true, 2)]
+    [InlineData(3, 4, 31, 29, 2, true, 2)]
     public void DirectPathMatchesFloat64Sums(int cin, int cout, int h, int w, int n, bool bias, int stride = 1)
     {
         var c = new Conv2d(cin, cout, 3, 1, stride, bias);

@@ -116,9 +116,14 @@ public sealed class Conv2d : WeightLayer, INtkLayer
                 DirectBackward(layout, x, gradOutput, gradients, dx);
                 return dx;
             }
-            if (gradients is not null) DirectBackward(layout, x, gradOutput, gradients, null); // stride 2: dW here, dx by col2im below
-            gradients = null;
+            if (gradients is not null) DirectBackward(layout, x, gradOutput, gradients, null);
             if (dx is null) return null;
+            if ((layout.Ho + 1) * (layout.Wo + 2) >= 2 * Conv3x3.Tile)
+            {
+                DirectStridedInputGradient(layout, gradOutput, dx);
+                return dx;
+            }
+            gradients = null; // smaller planes: dx by col2im below (the phases' short convolutions were 0.7x of it at 16 -> 8)
         }
         var transposed = dx is null ? null : TransposedWindow();
         int cs = ChunkSize(n, p, k);
@@ -155,8 +160,8 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     }
 
     /// <summary>3x3, padding 1, stride 1 or 2, a wide output of most of a tile (see <see cref="Conv3x3.Layout.Fits"/>): the
-    /// layout of <see cref="Conv3x3"/>, which computes the forward pass and the weight gradient, and for stride 1 the input
-    /// gradient. Null otherwise.</summary>
+    /// layout of <see cref="Conv3x3"/>, which computes the forward pass, the weight gradient and the input gradient (at
+    /// stride 2 for phases of at least two tiles). Null otherwise.</summary>
     internal Conv3x3.Layout? DirectLayout(int h, int w)
     {
         if (Window != Window2d.Square(3, 1, 1) && Window != Window2d.Square(3, 2, 1)) return null;
@@ -184,7 +189,7 @@ public sealed class Conv2d : WeightLayer, INtkLayer
             {
                 fixed (float* xp = padded, wp = wd, bp = bias, yp = yd)
                 fixed (int* tp = taps)
-                    Conv3x3.Forward(xp, plane, cin, tp, ho, layout.Wq, wo, wp, cout, alpha, bp, yp + (long)s * cout * ho * wo);
+                    Conv3x3.Forward(xp, plane, cin, tp, 9, ho, layout.Wq, wo, wp, cout, alpha, bp, yp + (long)s * cout * ho * wo);
             }
         });
     }
@@ -193,7 +198,7 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     // samples: xp (m, Cin, ChannelFloats) as in the forward pass, and the wide cotangent: stride 1, dy padded by 1 like x
     // (then dyW = dypad + Wq + 1, zero in the dropped columns); stride 2, dy's rows Wq apart (zero in the last column) up to
     // Length floats. dW[co, ci, t] += s_w Σ_s Σ_q dyW[s, co, q] xp[s, ci, q + tap t]; stride 1: dx[s] = W' * dypad[s] (the
-    // flipped kernel, padding 1 again; dx must be null for stride 2).
+    // flipped kernel, padding 1 again; dx must be null for stride 2, see DirectStridedInputGradient).
     private void DirectBackward(Conv3x3.Layout layout, Tensor x, Tensor dy, Gradients? gradients, Tensor? dx)
     {
         int n = dy.Shape[0], h = x.Shape[2], w = x.Shape[3], cin = InChannels, cout = OutChannels, wq = layout.Wq;
@@ -249,10 +254,70 @@ public sealed class Conv2d : WeightLayer, INtkLayer
                 {
                     fixed (float* pp = padded, fp = flipped, dxp = dxd)
                     fixed (int* tp = taps)
-                        Conv3x3.Forward(pp + (long)s * cout * dyFloats, dyFloats, cout, tp, h, wq, w, fp, cin, 1f, null, dxp + (long)(n0 + s) * cin * hw);
+                        Conv3x3.Forward(pp + (long)s * cout * dyFloats, dyFloats, cout, tp, 9, h, wq, w, fp, cin, 1f, null, dxp + (long)(n0 + s) * cin * hw);
                 });
             }
         }
+    }
+
+    // Stride 2, dy (R, Cout, Ho, Wo) -> dx (R, Cin, H, W), a sample at a time. Padded dx pixel (2r + a, 2c + b) gets the taps
+    // i ≡ a, j ≡ b (mod 2) from dy[r - ⌊i/2⌋, c - ⌊j/2⌋]: with dyp = dy padded by 1 ((Ho+2) x Wd, Wd = Wo + 2), phase (a, b) is
+    // out_ab (Cin, Ho+1, Wo+1) = W_ab * dyp, W_ab[ci, co·T + t] = s_w W[co, ci, i_t, j_t], tap t reading (1 - ⌊i_t/2⌋)·Wd +
+    // 1 - ⌊j_t/2⌋; then dx[ci, 2r + a - 1, 2c + b - 1] = out_ab[ci, r, c] inside the image.
+    private void DirectStridedInputGradient(Conv3x3.Layout layout, Tensor dy, Tensor dx)
+    {
+        int n = dy.Shape[0], h = layout.H, w = layout.W, ho = layout.Ho, wo = layout.Wo, hq = ho + 1, wq = wo + 1, wd = wo + 2;
+        int cin = InChannels, cout = OutChannels, dyFloats = (ho + 2) * wd + 16, phase = hq * wq;
+        var kernels = new float[4][];
+        var taps = new int[4][];
+        var wt = Weight.Value.Data;
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+            {
+                var list = (from i in new[] { 0, 1, 2 } where (i & 1) == a from j in new[] { 0, 1, 2 } where (j & 1) == b select (i, j)).ToArray();
+                int t2 = list.Length, ab = a * 2 + b;
+                taps[ab] = Array.ConvertAll(list, tap => (1 - (tap.i >> 1)) * wd + 1 - (tap.j >> 1));
+                var k = kernels[ab] = new float[cin * cout * t2];
+                for (int ci = 0; ci < cin; ci++)
+                    for (int co = 0; co < cout; co++)
+                        for (int t = 0; t < t2; t++)
+                            k[(ci * cout + co) * t2 + t] = Scales.WeightMultiplier * wt[((co * cin + ci) * 3 + list[t].i) * 3 + list[t].j];
+            }
+        float[] g = dy.Data, dxd = dx.Data;
+        int p = ho * wo;
+        Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * p), s =>
+        {
+            var padded = Scratch(ref t_padded, (long)cout * dyFloats + Conv3x3.Slack);
+            Conv3x3.Place(g.AsSpan(s * cout * p, cout * p), cout, ho, wo, 1, 1, wd, padded, dyFloats);
+            padded.AsSpan(cout * dyFloats, Conv3x3.Slack).Clear();
+            var outs = Scratch(ref t_tmp, 4L * cin * phase);
+            unsafe
+            {
+                fixed (float* pp = padded, op = outs)
+                    for (int ab = 0; ab < 4; ab++)
+                        fixed (float* kp = kernels[ab])
+                        fixed (int* tp = taps[ab])
+                            Conv3x3.Forward(pp, dyFloats, cout, tp, taps[ab].Length, hq, wd, wq, kp, cin, 1f, null, op + (long)ab * cin * phase);
+            }
+            var to = dxd.AsSpan(s * cin * h * w, cin * h * w);
+            for (int ab = 0; ab < 4; ab++)
+            {
+                int a = ab >> 1, b = ab & 1;
+                for (int ci = 0; ci < cin; ci++)
+                    for (int r = 0; r < hq; r++)
+                    {
+                        int y = 2 * r + a - 1;
+                        if ((uint)y >= (uint)h) continue;
+                        var from = outs.AsSpan((ab * cin + ci) * phase + r * wq, wq);
+                        var row = to.Slice((ci * h + y) * w, w);
+                        for (int c = 0; c < wq; c++)
+                        {
+                            int xx = 2 * c + b - 1;
+                            if ((uint)xx < (uint)w) row[xx] = from[c];
+                        }
+                    }
+            }
+        });
     }
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace NtkDynamics.Nn.Layers;
 /// (row parity a, column parity b), each Hq x Wq = (Ho + 1) x (Wo + 1), and tap (i, j) reads phase (i mod 2, j mod 2) at
 /// q + ⌊i/2⌋·Wq + ⌊j/2⌋ with q = oh·Wq + ow. Either way a run of consecutive q is one shifted load per tap; the columns
 /// ow ≥ Wo of that "wide" output are computed and dropped. The input gradient of stride 1 is the same convolution of dy
-/// (padded by 1) with the flipped, transposed kernel; the weight gradient is dW[co, ci, i, j] = Σ_q dyW[co, q] · x[ci, q +
+/// (padded by 1) with the flipped, transposed kernel; at stride 2 each phase of the padded dx is a convolution of dy padded
+/// by 1 with the taps of its parity (4, 2, 2 or 1 of them); the weight gradient is dW[co, ci, i, j] = Σ_q dyW[co, q] · x[ci, q +
 /// tap(i, j)] with dyW the wide cotangent (zero in the dropped columns).
 /// </summary>
 internal static unsafe class Conv3x3
@@ -88,12 +89,12 @@ internal static unsafe class Conv3x3
 
     /// <summary>
     /// y (rows, ho, wo) = alpha · conv(x, w) + bias: x a prepared input (channel c at c·stride, <see cref="Slack"/> readable
-    /// floats after the last), taps its 9 offsets; w (rows, channels·9), tap (c, i, j) at c·9 + i·3 + j; bias (rows) or null;
-    /// the wide output ho x wq, ho·wq ≥ 64.
+    /// floats after the last), taps its <paramref name="tapCount"/> offsets (9: tap t = i·3 + j); w (rows, channels·tapCount),
+    /// tap t of channel c at c·tapCount + t; bias (rows) or null; the wide output ho x wq, ho·wq ≥ 64.
     /// </summary>
-    public static void Forward(float* x, int stride, int channels, int* taps, int ho, int wq, int wo, float* w, int rows, float alpha, float* bias, float* y)
+    public static void Forward(float* x, int stride, int channels, int* taps, int tapCount, int ho, int wq, int wo, float* w, int rows, float alpha, float* bias, float* y)
     {
-        int wide = ho * wq, k = channels * 9;
+        int wide = ho * wq, k = channels * tapCount;
         float* tile = stackalloc float[4 * Tile];
         for (int q0 = 0; q0 < wide; q0 += Tile)
         {
@@ -104,20 +105,20 @@ internal static unsafe class Conv3x3
                 float* wr = w + (long)r0 * k, b = bias is null ? null : bias + r0;
                 switch (r)
                 {
-                    case 4: Kernel<Four>(x + qs, stride, channels, taps, wr, k, alpha, b, tile); break;
-                    case 3: Kernel<Three>(x + qs, stride, channels, taps, wr, k, alpha, b, tile); break;
-                    case 2: Kernel<Two>(x + qs, stride, channels, taps, wr, k, alpha, b, tile); break;
-                    default: Kernel<One>(x + qs, stride, channels, taps, wr, k, alpha, b, tile); break;
+                    case 4: Kernel<Four>(x + qs, stride, channels, taps, tapCount, wr, k, alpha, b, tile); break;
+                    case 3: Kernel<Three>(x + qs, stride, channels, taps, tapCount, wr, k, alpha, b, tile); break;
+                    case 2: Kernel<Two>(x + qs, stride, channels, taps, tapCount, wr, k, alpha, b, tile); break;
+                    default: Kernel<One>(x + qs, stride, channels, taps, tapCount, wr, k, alpha, b, tile); break;
                 }
                 for (int t = 0; t < r; t++) Store(tile + t * Tile, qs, Math.Min(qs + Tile, wide), wq, wo, y + (long)(r0 + t) * ho * wo);
             }
         }
     }
 
-    // tile (TRows, 80) = alpha · Σ_{c, t} w[r, c·9 + t] · x[c·stride + taps[t] + q] + bias[r], q < 80.
+    // tile (TRows, 80) = alpha · Σ_{c, t} w[r, c·T + t] · x[c·stride + taps[t] + q] + bias[r], q < 80, T = tapCount.
     // Register tile: up to 4 rows x 5 vectors (20 accumulators); per tap 5 shifted loads and one broadcast per row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TRows>(float* x, int stride, int channels, int* taps, float* w, int k, float alpha, float* bias, float* tile)
+    private static void Kernel<TRows>(float* x, int stride, int channels, int* taps, int tapCount, float* w, int k, float alpha, float* bias, float* tile)
         where TRows : struct, IRows
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
@@ -126,8 +127,8 @@ internal static unsafe class Conv3x3
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
         for (int c = 0; c < channels; c++)
         {
-            float* xc = x + (long)c * stride, wc = w + c * 9;
-            for (int t = 0; t < 9; t++)
+            float* xc = x + (long)c * stride, wc = w + c * tapCount;
+            for (int t = 0; t < tapCount; t++)
             {
                 float* xt = xc + taps[t], wt = wc + t;
                 var x0 = Vector512.Load(xt); var x1 = Vector512.Load(xt + V); var x2 = Vector512.Load(xt + 2 * V);
