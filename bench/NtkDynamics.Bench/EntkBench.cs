@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using NtkDynamics.Nn;
+using NtkDynamics.Nn.Layers;
 using NtkDynamics.Ntk;
 using NtkDynamics.Tensors;
 
@@ -20,7 +21,8 @@ public static class EntkBench
 
     /// <summary>One measurement of a child process; flops of the first call by kernel: BLAS GEMMs, gathered GEMMs, symmetric Grams.</summary>
     internal sealed record Result(long Params, double TimeS, double FirstS, int Reps, double BaseMb, double PeakMb, double Flops,
-        Dictionary<string, string> Methods, string? Error = null, double BlasFlops = 0, double GatherFlops = 0, double GramFlops = 0);
+        Dictionary<string, string> Methods, string? Error = null, double BlasFlops = 0, double GatherFlops = 0, double GramFlops = 0,
+        double ConvFlops = 0);
 
     internal static Model Build(string model, int width) => (model switch
     {
@@ -130,7 +132,7 @@ public static class EntkBench
         Console.WriteLine($"  time {r.TimeS:F2} s (reps {r.Reps}, first {r.FirstS:F2} s), peak RSS {r.PeakMb:F0} MB (base {r.BaseMb:F0} MB)");
         Console.WriteLine($"  methods {string.Join(", ", r.Methods.Select(m => $"{m.Key} {m.Value}"))}");
         Console.WriteLine($"  work per call {r.Flops / 1e9:F1} GFLOP: OpenBLAS GEMMs {r.BlasFlops / 1e9:F1}, gathered GEMMs (pooled Jacobians " +
-            $"and input gradients) {r.GatherFlops / 1e9:F1}, symmetric Grams {r.GramFlops / 1e9:F1}");
+            $"and input gradients) {r.GatherFlops / 1e9:F1}, symmetric Grams {r.GramFlops / 1e9:F1}, direct 3x3 convolutions {r.ConvFlops / 1e9:F1}");
         Console.WriteLine($"  achieved {gflops:F1} GFLOP/s over all of it = {100 * gflops / peak:F0} % of the sgemm peak");
     }
 
@@ -179,12 +181,12 @@ public static class EntkBench
             kernel = EmpiricalNtk.Compute(model, probe, options);
             return sw.Elapsed.TotalSeconds;
         }
-        double gather0 = GatherGemm.Flops, gram0 = SymmetricGram.Flops;
+        double gather0 = GatherGemm.Flops, gram0 = SymmetricGram.Flops, conv0 = Conv2d.DirectFlops;
         double first = Call();
-        double blas = counter.Flops, gather = GatherGemm.Flops - gather0, gram = SymmetricGram.Flops - gram0;
+        double blas = counter.Flops, gather = GatherGemm.Flops - gather0, gram = SymmetricGram.Flops - gram0, conv = Conv2d.DirectFlops - conv0;
         double[] times = first > 60 ? [first] : Enumerable.Range(0, first > 8 ? 1 : 3).Select(_ => Call()).Order().ToArray();
         var r = new Result(model.ParameterCount, times[times.Length / 2], first, first > 60 ? 0 : times.Length, baseMb,
-            Status("VmHWM"), blas + gather + gram, kernel.Methods.ToDictionary(), null, blas, gather, gram);
+            Status("VmHWM"), blas + gather + gram + conv, kernel.Methods.ToDictionary(), null, blas, gather, gram, conv);
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(r));
     }
 

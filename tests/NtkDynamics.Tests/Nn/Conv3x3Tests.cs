@@ -66,8 +66,9 @@ public class Conv3x3Tests
         for (int i = 0; i < y.Length; i++) Close.Sum(yExact[i], y.Data[i], cin * 9 + 1, yAbs[i], $"y[{i}]");
         for (int i = 0; i < x.Length; i++) Close.Sum(dxExact[i], dx.Data[i], cout * 9, dxAbs[i], $"dx[{i}]");
         // Without parameter gradients the cotangent may hold the batch twice: each half's dx is that one, to the bit where
-        // our kernel takes dx a sample at a time (stride 1, direct); col2im's GEMMs (stride 2, or no AVX-512) see the doubled
-        // batch in other chunks, whose bits depend on OpenBLAS's kernels, so there each half is held to the bound again.
+        // our stride-1 kernel takes dx a sample at a time; elsewhere (stride 2's phases or col2im, im2col without AVX-512:
+        // col2im's GEMMs see the doubled batch in other chunks, their bits depend on OpenBLAS's kernel) each half is held to
+        // the bound again.
         var dxOnce = dx.Data.ToArray();
         var twice = new Tensor([2 * n, cout, ho, wo]);
         g.CopyTo(twice.Data, 0); g.CopyTo(twice.Data, g.Length);

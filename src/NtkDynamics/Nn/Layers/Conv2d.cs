@@ -27,6 +27,10 @@ public sealed class Conv2d : WeightLayer, INtkLayer
     // Floats of the direct path's padded chunk in the backward pass (inputs and cotangents of its samples): 4 MiB.
     private const int DirectChunkFloats = 1 << 20;
 
+    /// <summary>Flops (2 per multiply-add) of the direct 3x3 convolutions done in this process, for benchmarks (im2col's GEMMs
+    /// are counted by the BLAS backend).</summary>
+    public static long DirectFlops => Conv3x3.Flops;
+
     /// <summary>Rows of the patch matrix: Cin * kh * kw (the fan-in).</summary>
     public int PatchSize => InChannels * Window.KernelH * Window.KernelW;
 
@@ -178,6 +182,7 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         float alpha = Scales.WeightMultiplier;
         float[]? bias = Bias is null ? null : Array.ConvertAll(Bias.Value.Data, b => Scales.BiasMultiplier * b);
         float[] xd = x.Data, wd = Weight.Value.Data, yd = y.Data;
+        Conv3x3.Count(2L * n * cout * PatchSize * ho * wo);
         Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * ho * wo), s =>
         {
             var padded = Scratch(ref t_padded, (long)cin * plane + Conv3x3.Slack);
@@ -210,6 +215,7 @@ public sealed class Conv2d : WeightLayer, INtkLayer
         var flipped = dx is null ? null : FlippedTransposedKernel();
         float[]? dw = gradients?.Of(Weight).Data;
         float[] xd = x.Data, g = dy.Data;
+        Conv3x3.Count(2L * n * cout * PatchSize * p * ((dw is null ? 0 : 1) + (dx is null ? 0 : 1)));
         if (gradients is not null && Bias is not null)
         {
             var db = gradients.Of(Bias).Data;
@@ -285,6 +291,7 @@ public sealed class Conv2d : WeightLayer, INtkLayer
             }
         float[] g = dy.Data, dxd = dx.Data;
         int p = ho * wo;
+        Conv3x3.Count(2L * n * cout * PatchSize * p);
         Parallel.For(0, n, TensorMath.Options((long)n * cout * PatchSize * p), s =>
         {
             var padded = Scratch(ref t_padded, (long)cout * dyFloats + Conv3x3.Slack);

@@ -19,6 +19,15 @@ internal static unsafe class Conv3x3
     /// <summary>Output positions of a register tile: 5 vectors of 16.</summary>
     public const int Tile = 80;
 
+    private static long _flops;
+
+    /// <summary>Flops (2 per multiply-add) of the convolutions done by these kernels in this process, for benchmarks: the
+    /// useful ones, 2·Cout·Cin·9 per output position and pass (forward, input gradient, weight gradient).</summary>
+    public static long Flops => Interlocked.Read(ref _flops);
+
+    /// <summary>Adds a layer's whole pass to <see cref="Flops"/>.</summary>
+    internal static void Count(long flops) => Interlocked.Add(ref _flops, flops);
+
     private const int V = 16;
 
     /// <summary>Floats after the last channel of a prepared input that the tiles may read (dropped columns, a short last tile).</summary>
